@@ -1,0 +1,21 @@
+"""handprop: backpropagation by hand, checked by the machine.
+
+Start with `streamlit run app.py`. This file only builds the navigation; each page lives in
+`pages/` and every number it shows is computed in `core/`.
+"""
+
+import streamlit as st
+
+st.set_page_config(page_title="handprop", page_icon="🧮", layout="wide")
+
+PAGES = [
+    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("pages/backprop.py", title="Backprop by hand", icon=":material/edit_note:",
+            url_path="backprop"),
+    st.Page("pages/softmax.py", title="Softmax proofs", icon=":material/functions:",
+            url_path="softmax"),
+    st.Page("pages/train.py", title="Train an MLP", icon=":material/monitoring:",
+            url_path="train"),
+]
+
+st.navigation(PAGES).run()

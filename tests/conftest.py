@@ -1,0 +1,182 @@
+"""Shared fixtures: a real `streamlit run app.py` server and the system Chromium for Playwright.
+
+Browser tests use pytest-playwright's `page` fixture; `app_url` starts the server once per session
+on a free 127.0.0.1 port, waits for `/_stcore/health`, and stops it at the end. The browser is the
+system Chromium (Debian's `chromium`): Playwright's own browser download does not work here, and a
+missing Chromium must fail the browser tests, never skip them silently.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "screenshots"
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
+
+
+def chromium_path() -> str:
+    """Path of the system Chromium; HANDPROP_CHROMIUM overrides the search."""
+    explicit = os.environ.get("HANDPROP_CHROMIUM")
+    if explicit:
+        return explicit
+    for name in CHROMIUM_CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    pytest.fail(
+        "No system Chromium found: install Debian's `chromium` package "
+        "(`.ci/run` does this) or set HANDPROP_CHROMIUM to its path."
+    )
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
+    # The background-networking flags stop Chromium dialling out on a closed network.
+    return {
+        **browser_type_launch_args,
+        "executable_path": chromium_path(),
+        "headless": True,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:
+    return {**browser_context_args, "viewport": {"width": 1400, "height": 1000}}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited early with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"streamlit did not become healthy at {url} within {timeout:.0f}s")
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a `streamlit run app.py` server on a free loopback port."""
+    port = _free_port()
+    data_dir = tmp_path_factory.mktemp("handprop-data")
+    env = {
+        **os.environ,
+        "HANDPROP_DB": str(data_dir / "runs.sqlite3"),
+        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
+    }
+    log = open(data_dir / "streamlit.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "streamlit", "run", "app.py",
+            "--server.headless", "true",
+            "--server.address", "127.0.0.1",
+            "--server.port", str(port),
+            "--server.fileWatcherType", "none",
+        ],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    """Git-ignored folder where browser tests save what a person would see."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    return SCREENSHOTS
+
+
+def wait_for_app(page, timeout: float = 30_000) -> None:
+    """Wait until Streamlit has rendered the page and finished its script run."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    page.wait_for_selector('[data-testid="stMainBlockContainer"]', timeout=timeout)
+    # The status widget shows "Running..." while the script executes.
+    page.wait_for_function(
+        """() => !document.querySelector('[data-testid="stStatusWidget"]')""",
+        timeout=timeout,
+    )
+
+
+@pytest.fixture
+def wait_app():
+    """The `wait_for_app(page)` helper, as a fixture for test files."""
+    return wait_for_app
+
+
+@pytest.fixture
+def open_page():
+    """`open_page("pages/x.py", timeout=60)`: an AppTest of app.py, switched to that page, run.
+
+    Going through app.py runs the real navigation (`st.navigation`), as a browser would.
+    """
+    from streamlit.testing.v1 import AppTest
+
+    def _open(path: str, timeout: float = 60) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+        at.run()
+        if path != "pages/home.py":
+            at.switch_page(path).run()
+        return at
+
+    return _open
+
+
+_browser_passed = 0
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    global _browser_passed
+    if report.when == "call" and report.passed and "browser" in report.keywords:
+        _browser_passed += 1
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    terminalreporter.write_line(f"browser tests executed and passed: {_browser_passed}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # In CI the browser tests must really run: a run where none passed is a failure, not a pass.
+    if os.environ.get("CI") and _browser_passed == 0 and session.testscollected > 0:
+        session.exitstatus = 1
