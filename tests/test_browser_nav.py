@@ -1,4 +1,4 @@
-"""Open every page from the sidebar in headless Chromium: no exception, math rendered, screenshot."""
+"""Open every page from the sidebar in Chromium: no exception, math rendered, screenshot."""
 
 import pytest
 
