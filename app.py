@@ -6,6 +6,8 @@ Start with `streamlit run app.py`. This file only builds the navigation; each pa
 
 import streamlit as st
 
+from pages import DEEP_LINK, ROUTED
+
 st.set_page_config(page_title="handprop", page_icon="🧮", layout="wide")
 
 PAGES = [
@@ -18,4 +20,8 @@ PAGES = [
             url_path="train"),
 ]
 
-st.navigation(PAGES).run()
+st.session_state[ROUTED] = True
+page = st.navigation(PAGES)
+if (target := st.session_state.pop(DEEP_LINK, None)) is not None:
+    st.switch_page(target)  # a deep link that arrived before the navigation existed
+page.run()

@@ -2,6 +2,10 @@
 
 import streamlit as st
 
+from pages import through_app
+
+through_app("pages/home.py")
+
 st.title("handprop")
 st.markdown(
     "Backpropagation by hand, with the machine checking every step. "

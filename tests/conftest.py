@@ -8,6 +8,7 @@ missing Chromium must fail the browser tests, never skip them silently.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -87,11 +88,10 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> No
     raise RuntimeError(f"streamlit did not become healthy at {url} within {timeout:.0f}s")
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of a `streamlit run app.py` server on a free loopback port."""
+@contextlib.contextmanager
+def serve_app(data_dir: Path) -> Iterator[str]:
+    """`streamlit run app.py` on a free loopback port, its database in data_dir; yields the URL."""
     port = _free_port()
-    data_dir = tmp_path_factory.mktemp("handprop-data")
     env = {
         **os.environ,
         "HANDPROP_DB": str(data_dir / "runs.sqlite3"),
@@ -119,6 +119,32 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of one `streamlit run app.py` server shared by the browser tests."""
+    with serve_app(tmp_path_factory.mktemp("handprop-data")) as url:
+        yield url
+
+
+@pytest.fixture
+def fresh_app_url(tmp_path: Path) -> Iterator[str]:
+    """A server no browser has visited yet (for what only happens on a first visit)."""
+    with serve_app(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_run_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every test that opens the Train page writes to a throwaway database, never the user's."""
+    old = os.environ.get("HANDPROP_DB")
+    os.environ["HANDPROP_DB"] = str(tmp_path_factory.mktemp("handprop-db") / "runs.sqlite3")
+    yield
+    if old is None:
+        os.environ.pop("HANDPROP_DB", None)
+    else:
+        os.environ["HANDPROP_DB"] = old
 
 
 @pytest.fixture(scope="session")

@@ -29,3 +29,19 @@ def test_every_page_from_sidebar(page, app_url, wait_app, screenshot_dir, link, 
         charts.nth(i).locator("canvas, svg").first.wait_for(timeout=30_000)
     slug = link.lower().replace(" ", "_")
     page.screenshot(path=str(screenshot_dir / f"page_{slug}.png"), full_page=True)
+
+
+def test_deep_link_on_a_fresh_server_goes_through_app_py(page, fresh_app_url, wait_app) -> None:
+    """A fresh server is in Streamlit's old pages/-folder mode until app.py has called
+    st.navigation: a first visit straight to /train must still get app.py's navigation and wide
+    layout, not pages/train.py alone with file names in the sidebar."""
+    page.goto(fresh_app_url + "/train")
+    page.get_by_role("heading", name="Train an MLP").first.wait_for(timeout=60_000)
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    nav.get_by_text("Backprop by hand", exact=True).wait_for(timeout=60_000)
+    wait_app(page, timeout=60_000)
+    assert nav.get_by_text("app", exact=True).count() == 0
+    width = page.locator('[data-testid="stMainBlockContainer"]').bounding_box()["width"]
+    assert width > 1000, f"layout is not wide ({width:.0f} px): app.py did not run"
+    assert page.url.endswith("/train")
+    assert page.locator('[data-testid="stException"]').count() == 0
