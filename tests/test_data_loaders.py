@@ -1,0 +1,154 @@
+"""Data loaders on small files written in the real formats, and the download path."""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import http.server
+import io
+import pickle
+import tarfile
+import threading
+
+import numpy as np
+import pytest
+
+import core.datasets_files as files
+from core.data import DataUnavailable, dataset_available, load_dataset
+
+
+def _idx(a: np.ndarray) -> bytes:
+    head = bytes([0, 0, 8, a.ndim]) + np.array(a.shape, ">u4").tobytes()
+    return head + a.astype(np.uint8).tobytes()
+
+
+def _write_mnist(folder, gz: bool, n=(30, 10)):
+    rng = np.random.default_rng(0)
+    arrays = {"train-images-idx3-ubyte": rng.integers(0, 256, (n[0], 28, 28)),
+              "train-labels-idx1-ubyte": np.arange(n[0]) % 10,
+              "t10k-images-idx3-ubyte": rng.integers(0, 256, (n[1], 28, 28)),
+              "t10k-labels-idx1-ubyte": np.arange(n[1]) % 10}
+    sums = {}
+    for name, a in arrays.items():
+        data = _idx(a)
+        if gz:
+            data = gzip.compress(data)
+            name += ".gz"
+            sums[name] = hashlib.md5(data).hexdigest()
+        (folder / name).write_bytes(data)
+    return arrays, sums
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("HANDPROP_CACHE", str(tmp_path / "cache"))
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_mnist_idx_files(tmp_path, monkeypatch, gz):
+    arrays, sums = _write_mnist(tmp_path, gz)
+    monkeypatch.setattr(files, "MNIST_MD5", sums)
+    assert dataset_available("mnist", tmp_path)[0]
+    d = load_dataset("mnist", data_dir=tmp_path, val_fraction=0.2)
+    assert (len(d.y_train), len(d.y_val), len(d.y_test)) == (24, 6, 10)
+    assert np.array_equal(d.y_test, arrays["t10k-labels-idx1-ubyte"])
+    assert np.allclose(d.X_test * 255, arrays["t10k-images-idx3-ubyte"].reshape(10, -1), atol=1e-3)
+    assert d.image_shape == (28, 28)
+
+
+def test_corrupt_mnist_files_are_clear_errors(tmp_path, monkeypatch):
+    _, sums = _write_mnist(tmp_path, gz=True)
+    monkeypatch.setattr(files, "MNIST_MD5", sums)
+    p = tmp_path / "t10k-images-idx3-ubyte.gz"
+    p.write_bytes(p.read_bytes()[:-20])
+    with pytest.raises(DataUnavailable, match="MD5"):
+        load_dataset("mnist", data_dir=tmp_path)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    _write_mnist(raw, gz=False)
+    q = raw / "train-images-idx3-ubyte"
+    q.write_bytes(q.read_bytes()[:-5])
+    with pytest.raises(DataUnavailable, match="truncated"):
+        load_dataset("mnist", data_dir=raw)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    ok, msg = dataset_available("mnist", empty)
+    assert not ok and str(empty) in msg
+    with pytest.raises(DataUnavailable, match="put the four MNIST files"):
+        load_dataset("mnist", data_dir=empty)
+
+
+def _cifar_archive(path, n=4):
+    rng = np.random.default_rng(1)
+    with tarfile.open(path, "w:gz") as tar:
+        for b in files.CIFAR10_BATCHES:
+            d = {b"data": rng.integers(0, 256, (n, 3072)).astype(np.uint8),
+                 b"labels": list(range(n))}
+            blob = pickle.dumps(d, protocol=3)  # 2 would encode bytes via _codecs
+            info = tarfile.TarInfo(f"{files.CIFAR10_FOLDER}/{b}")
+            info.size = len(blob)
+            tar.addfile(info, io.BytesIO(blob))
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def test_cifar_archive_with_matching_checksum(tmp_path, monkeypatch):
+    md5 = _cifar_archive(tmp_path / files.CIFAR10_ARCHIVE)
+    monkeypatch.setitem(files.CIFAR10_MD5, files.CIFAR10_ARCHIVE, md5)
+    d = load_dataset("cifar10", data_dir=tmp_path, val_fraction=0.25)
+    assert (len(d.y_train), len(d.y_test), d.n_features) == (15, 4, 3072)
+    assert d.image_shape == (32, 32, 3)
+
+
+def test_cifar_archive_with_wrong_checksum_is_not_unpickled(tmp_path, monkeypatch):
+    _cifar_archive(tmp_path / files.CIFAR10_ARCHIVE)
+    called = []
+    monkeypatch.setattr(files, "parse_cifar_batch", lambda *a: called.append(a))
+    with pytest.raises(DataUnavailable, match="not unpickled"):
+        load_dataset("cifar10", data_dir=tmp_path)
+    assert called == []
+
+
+def test_safe_unpickler_refuses_other_globals():
+    evil = pickle.dumps({b"data": np.zeros(3), b"labels": print}, protocol=3)
+    with pytest.raises(DataUnavailable, match="refusing"):
+        files.parse_cifar_batch(evil, "evil")
+
+
+def test_download_from_local_server_with_progress_and_checksums(tmp_path, monkeypatch):
+    served = tmp_path / "served"
+    served.mkdir()
+    _, sums = _write_mnist(served, gz=True)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setattr(files, "MNIST_URLS", [f"http://127.0.0.1:{server.server_port}/"])
+        monkeypatch.setattr(files, "MNIST_MD5", dict(sums))
+        bad = dict(sums, **{"t10k-labels-idx1-ubyte.gz": "0" * 32})
+        monkeypatch.setattr(files, "MNIST_MD5", bad)
+        target = tmp_path / "bad"
+        with pytest.raises(DataUnavailable, match="MD5"):
+            load_dataset("mnist", data_dir=target, download=True)
+        assert not (target / "t10k-labels-idx1-ubyte.gz").exists()
+        monkeypatch.setattr(files, "MNIST_MD5", dict(sums))
+        seen = []
+        d = load_dataset("mnist", data_dir=tmp_path / "dl", download=True,
+                         progress=lambda done, total: seen.append((done, total)))
+        assert len(d.y_test) == 10 and seen and seen[-1][0] == seen[-1][1] > 0
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_small_sets_splits_and_standardise():
+    d = load_dataset("digits", seed=3, preprocess="standardise")
+    assert len(d.y_train) + len(d.y_val) + len(d.y_test) == 1797
+    assert abs(float(d.X_train.mean())) < 1e-4 and float(d.X_train.std()) == pytest.approx(1, 1e-3)
+    again = load_dataset("digits", seed=3, preprocess="standardise")
+    assert np.array_equal(d.X_train, again.X_train) and d.mean == again.mean
+    for name in ("xor", "circles", "spirals", "gaussians"):
+        t = load_dataset(name)
+        assert t.image_shape == (2,) and t.n_classes == 2
+        assert t.X_train.min() >= 0 and t.X_train.max() <= 1
