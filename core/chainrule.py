@@ -1,0 +1,159 @@
+"""∂L/∂w11 of the first layer in full: the chain rule summed over every path to the outputs.
+
+w11 = w^{(1)}_{11} feeds only z^{(1)}_1, but z^{(1)}_1 reaches the loss through every unit of every
+later layer. With a path 1 = u_1 → u_2 → … → u_L = k through one unit per layer,
+
+    ∂L/∂w11 = Σ_paths ∂L/∂ŷ_k · ∂ŷ_k/∂z^{(L)}_k · Π_{m<L} ∂z^{(m+1)}_{u_{m+1}}/∂a^{(m)}_{u_m}
+                                 · ∂a^{(m)}_{u_m}/∂z^{(m)}_{u_m} · ∂z^{(1)}_1/∂w^{(1)}_{11}
+
+with ∂z^{(m+1)}_v/∂a^{(m)}_u = w^{(m+1)}_{vu} and ∂z^{(1)}_1/∂w11 = x_1. For softmax + cross-entropy
+the first two factors are one, ∂L/∂z^{(L)}_k = p_k Σ_m y_m − y_k (the softmax mixes all outputs).
+The sum is a SymPy expression of named factor symbols; every factor is evaluated.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import sympy as sp
+
+from core import network as net
+from core.templates import tex_number
+
+MAX_PRINTED_PATHS = 8  # beyond this the printed sum is a wall of symbols; the table still lists all
+
+
+@dataclass(frozen=True)
+class Factor:
+    symbol: str  # LaTeX, e.g. \frac{\partial \hat{y}_{1}}{\partial z^{(2)}_{1}}
+    equals: str  # LaTeX of what it is on paper, e.g. \hat{y}_{1}(1 - \hat{y}_{1})
+    value: float
+
+
+@dataclass(frozen=True)
+class Path:
+    units: tuple[int, ...]  # 0-based unit in layers 1..L
+    factors: tuple[Factor, ...]
+
+    @property
+    def value(self) -> float:
+        return float(np.prod([f.value for f in self.factors]))
+
+
+@dataclass(frozen=True)
+class ChainRule:
+    expression: str  # LaTeX: ∂L/∂w11 = sum over paths of products of factors
+    paths: tuple[Path, ...]
+    total: float  # Σ of path values
+    traced: float  # the tracer's δ^{(1)}_1 x_1, for comparison
+    update_symbolic: str
+    update_substituted: str
+    new_value: float
+
+
+def _frac(top: str, bottom: str) -> str:
+    return rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
+
+
+def _a(ell: int, u: int, n_layers: int) -> str:
+    return rf"\hat{{y}}_{{{u + 1}}}" if ell == n_layers else f"a^{{({ell})}}_{{{u + 1}}}"
+
+
+def _z(ell: int, u: int) -> str:
+    return f"z^{{({ell})}}_{{{u + 1}}}"
+
+
+def _f_prime_tex(activation: str, a: str, z: str) -> str:
+    # a already carries a superscript (a^{(1)}_{1}), so its square needs brackets: a^{..}^{2} is
+    # a "double superscript" error in KaTeX and LaTeX alike.
+    return {"sigmoid": rf"{a}\left(1 - {a}\right)", "tanh": rf"1 - \left({a}\right)^{{2}}",
+            "relu": rf"\mathbf{{1}}\left[{z} > 0\right]"}[activation]
+
+
+@lru_cache(maxsize=32)
+def _structure(shape: net.Shape, activation: str, loss: str) -> tuple[tuple, str]:
+    """Paths as tuples of (factor symbol, equals, value-recipe), and the printed SymPy sum."""
+    n = len(shape) - 1
+    paths = []
+    for rest in itertools.product(*(range(s) for s in shape[2:])):
+        units = (0, *rest)
+        k = units[-1]
+        factors = []
+        if loss == "cross_entropy":
+            ce = rf"\hat{{y}}_{{{k + 1}}}\sum_m y_m - y_{{{k + 1}}}"
+            factors.append((_frac("L", _z(n, k)), ce, ("ce", k)))
+        else:
+            scale = "" if loss == "half_squared_error" else rf"\tfrac{{2}}{{{shape[-1]}}}"
+            factors.append((_frac("L", _a(n, k, n)),
+                            rf"{scale}\left(\hat{{y}}_{{{k + 1}}} - y_{{{k + 1}}}\right)",
+                            ("dL", k)))
+            factors.append((_frac(_a(n, k, n), _z(n, k)),
+                            _f_prime_tex(activation, _a(n, k, n), _z(n, k)), ("fp", n - 1, k)))
+        for m in range(n - 1, 0, -1):  # m = layer of the lower unit, 1-based
+            lo, hi = units[m - 1], units[m]
+            w = f"w^{{({m + 1})}}_{{{hi + 1}{lo + 1}}}"
+            factors.append((_frac(_z(m + 1, hi), _a(m, lo, n)), w, ("w", m, hi, lo)))
+            factors.append((_frac(_a(m, lo, n), _z(m, lo)),
+                            _f_prime_tex(activation, _a(m, lo, n), _z(m, lo)), ("fp", m - 1, lo)))
+        factors.append((_frac(_z(1, 0), "w^{(1)}_{11}"), "x_{1}", ("x", 0)))
+        paths.append((units, tuple(factors)))
+
+    lhs = _frac("L", "w^{(1)}_{11}")
+    if len(paths) > MAX_PRINTED_PATHS:
+        rhs = (r"\sum_{\text{paths } 1 \to u_2 \to \cdots \to k}"
+               r"\frac{\partial L}{\partial z^{(L)}_k}\cdots"
+               r"\frac{\partial z^{(1)}_{1}}{\partial w^{(1)}_{11}}"
+               rf"\quad\text{{({len(paths)} paths)}}")
+        return tuple(paths), f"{lhs} = {rhs}"
+    names: dict[sp.Symbol, str] = {}
+    terms = []
+    for _, factors in paths:
+        syms = []
+        for tex, _, _ in factors:
+            s = sp.Symbol(tex)
+            names[s] = tex
+            syms.append(s)
+        terms.append(sp.latex(sp.Mul(*syms, evaluate=False), order="none", symbol_names=names,
+                              mul_symbol="dot"))
+    # One path per line: a single line of two or more products of five fractions runs off a page.
+    rows = [f"{lhs} &= {terms[0]}"] + [rf"&\quad + {term}" for term in terms[1:]]
+    return tuple(paths), r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+
+
+def w11_chain_rule(p: net.Problem, zs, acts, traced_grad: float, new_w11: float) -> ChainRule:
+    """Evaluate every factor of every path from w^{(1)}_{11} to the loss."""
+    paths_spec, expression = _structure(p.shape, p.activation, p.loss)
+    fp = [net.act_prime(p.activation, z, a) for z, a in zip(zs, acts[1:], strict=True)]
+    yhat = acts[-1]
+    scale = 1.0 if p.loss == "half_squared_error" else 2.0 / len(p.y)
+
+    def value(recipe: tuple) -> float:
+        kind, *ix = recipe
+        if kind == "ce":
+            return float(yhat[ix[0]] * p.y.sum() - p.y[ix[0]])
+        if kind == "dL":
+            return float(scale * (yhat[ix[0]] - p.y[ix[0]]))
+        if kind == "fp":
+            return float(fp[ix[0]][ix[1]])
+        if kind == "w":
+            return float(p.W[ix[0]][ix[1], ix[2]])
+        return float(p.x[ix[0]])
+
+    paths = tuple(Path(units, tuple(Factor(tex, eq, value(r)) for tex, eq, r in factors))
+                  for units, factors in paths_spec)
+    total = float(sum(path.value for path in paths))
+    grad = r"\frac{\partial L}{\partial w^{(1)}_{11}}"
+    w = float(p.W[0][0, 0])
+    sub = (rf"w^{{(1)\,\mathrm{{new}}}}_{{11}} = {tex_number(w)} - {tex_number(p.lr)} \cdot "
+           rf"{_paren(tex_number(traced_grad))}")
+    return ChainRule(
+        expression=expression, paths=paths, total=total, traced=float(traced_grad),
+        update_symbolic=rf"w^{{(1)\,\mathrm{{new}}}}_{{11}} = w^{{(1)}}_{{11}} - \eta \cdot {grad}",
+        update_substituted=sub, new_value=float(new_w11))
+
+
+def _paren(s: str) -> str:
+    return rf"\left({s}\right)" if s.startswith("-") else s

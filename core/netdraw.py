@@ -1,0 +1,109 @@
+"""The network as an Altair chart: units as circles, every weight on its edge, the current step lit.
+
+Layer l sits at x = l; its units are stacked and centred at y = 0. A weight's label sits part-way
+along its edge, at a fraction that depends on the source unit so labels from different sources
+into the same unit do not overlap. Between layers with more than `MAX_LABELLED` edges only the
+lit edge keeps its label (the rest would pile up); every weight is in the tables and tooltips.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import altair as alt
+
+HIGHLIGHT = "#d62728"
+MAX_LABELLED = 9  # edges between two layers that still get readable labels (3 × 3)
+
+
+def _ys(n: int) -> list[float]:
+    return [(n - 1) / 2 - k for k in range(n)]
+
+
+def _unit_name(ell: int, j: int, n_layers: int) -> str:
+    if ell == 0:
+        return f"x{j + 1}"
+    if ell == n_layers:
+        return f"ŷ{j + 1}"
+    return f"h{j + 1}" if n_layers == 2 else f"h{ell}.{j + 1}"
+
+
+def network_data(shape, weights, biases, activations, step=None) -> dict[str, list[dict]]:
+    """The chart's two datasets. weights[l] (n_{l+1}, n_l), biases[l] (n_{l+1},), activations[l].
+
+    `step` is a tracer Step: its unit (layer, unit) and, for a weight, its edge are lit.
+    """
+    n_layers = len(shape) - 1
+    lit_node = (step.layer, step.unit) if step is not None and step.unit is not None else None
+    lit_edge = ((step.layer, step.unit, step.source)
+                if step is not None and step.source is not None else None)
+    nodes, edges = [], []
+    for ell, n in enumerate(shape):
+        for j, y in enumerate(_ys(n)):
+            bias = "" if ell == 0 else f"b={float(biases[ell - 1][j]):.3g}"
+            nodes.append({"x": ell, "y": y, "name": _unit_name(ell, j, n_layers),
+                          "value": f"{float(activations[ell][j]):.4g}", "bias": bias,
+                          "lit": (ell, j) == lit_node})
+    for ell in range(n_layers):
+        ys_in, ys_out = _ys(shape[ell]), _ys(shape[ell + 1])
+        crowded = shape[ell] * shape[ell + 1] > MAX_LABELLED
+        for j in range(shape[ell + 1]):
+            for i in range(shape[ell]):
+                w = float(weights[ell][j][i])
+                t = 0.22 + 0.5 * (i + 0.5) / shape[ell]
+                y0, y1 = ys_in[i], ys_out[j]
+                lit = (ell + 1, j, i) == lit_edge
+                edges.append({"x": ell, "y": y0, "x2": ell + 1, "y2": y1,
+                              "lx": ell + t, "ly": y0 + t * (y1 - y0),
+                              "label": "" if crowded and not lit else f"{w:.3g}",
+                              "sign": "positive" if w >= 0 else "negative", "lit": lit,
+                              "weight": f"w{j + 1}{i + 1}^({ell + 1}) = {w:.6g}"})
+    return {"nodes": nodes, "edges": edges}
+
+
+@lru_cache(maxsize=64)
+def _spec(shape: tuple[int, ...], height: int) -> dict:
+    """The Altair chart for a shape, with named (empty) datasets, as Vega-Lite JSON.
+
+    Altair's schema validation costs ~0.5 s, so it runs once per shape; each re-run only swaps
+    in the datasets.
+    """
+    n_layers = len(shape) - 1
+    edf, ndf = alt.Data(name="edges"), alt.Data(name="nodes")
+    span = max(shape) / 2 + 0.3
+    xs = alt.Scale(domain=[-0.35, n_layers + 0.35])
+    ysc = alt.Scale(domain=[-span, span])
+    X, Y = alt.X("x:Q", scale=xs, axis=None), alt.Y("y:Q", scale=ysc, axis=None)
+    lit_color = alt.condition("datum.lit", alt.value(HIGHLIGHT), alt.value("#888"))
+    rule = alt.Chart(edf).mark_rule().encode(
+        X, Y, x2="x2:Q", y2="y2:Q",
+        color=alt.condition("datum.lit", alt.value(HIGHLIGHT),
+                            alt.Color("sign:N", scale=alt.Scale(domain=["positive", "negative"],
+                                                                range=["#4c78a8", "#e49444"]),
+                                      legend=None)),
+        strokeWidth=alt.condition("datum.lit", alt.value(4), alt.value(1.4)),
+        tooltip=["weight:N"])
+    labels = alt.Chart(edf).mark_text(fontSize=11, dy=-6).encode(
+        x=alt.X("lx:Q", scale=xs, axis=None), y=alt.Y("ly:Q", scale=ysc, axis=None),
+        text="label:N", color=alt.condition("datum.lit", alt.value(HIGHLIGHT), alt.value("#333")),
+        size=alt.condition("datum.lit", alt.value(14), alt.value(11)))
+    circles = alt.Chart(ndf).mark_circle(size=1500, opacity=1).encode(
+        X, Y, color=alt.condition("datum.lit", alt.value("#fde0dd"), alt.value("#f3f3f3")),
+        stroke=lit_color, strokeWidth=alt.condition("datum.lit", alt.value(3), alt.value(1)),
+        tooltip=["name:N", "value:N", "bias:N"])
+    names = alt.Chart(ndf).mark_text(fontSize=12, fontWeight="bold", dy=-5).encode(
+        X, Y, text="name:N")
+    values = alt.Chart(ndf).mark_text(fontSize=10, dy=9).encode(X, Y, text="value:N")
+    biases_t = alt.Chart(ndf).mark_text(fontSize=10, dy=30, color="#555").encode(
+        X, Y, text="bias:N")
+    chart = (rule + labels + circles + names + values + biases_t).properties(
+        height=height).configure_view(stroke=None)
+    return chart.to_dict()
+
+
+def network_spec(shape, weights, biases, activations, step=None, height: int = 320) -> dict:
+    """Vega-Lite spec (for st.vega_lite_chart) of the network with the step's unit/edge lit."""
+    # A fresh top-level dict around the cached (never mutated) layers: Streamlit only reads them.
+    spec = dict(_spec(tuple(int(n) for n in shape), height))
+    spec["datasets"] = network_data(shape, weights, biases, activations, step)
+    return spec

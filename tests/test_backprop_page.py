@@ -1,0 +1,151 @@
+"""The Backprop page under AppTest: edit a weight, step through, check my work, bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+PAGE = "pages/backprop.py"
+
+
+@pytest.fixture
+def at(open_page):
+    app = open_page(PAGE)
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def latex_values(app) -> list[str]:
+    return [el.value.strip().removeprefix("$$").removesuffix("$$").strip() for el in app.latex]
+
+
+def edit(app, key: str, row: int, column: str, value) -> None:
+    app.session_state[key] = {"edited_rows": {row: {column: value}}, "added_rows": [],
+                              "deleted_rows": []}
+    app.run()
+    assert not app.exception, [e.value for e in app.exception]
+
+
+def test_default_page_shows_homework_illustrative_weights_and_first_step(at) -> None:
+    assert any("illustrative" in i.value and "Figure 1" in i.value for i in at.info)
+    # Step 1: z1 of layer 1 as formula, with numbers, and its value 0.09.
+    assert r"z^{(1)}_{1} = 0.2 \cdot 0.5 + 0.4 \cdot 0.1 + \left(-0.5\right) \cdot 0.3 + 0.1" \
+        in latex_values(at)
+    assert "z^{(1)}_{1} = 0.09" in latex_values(at)
+    assert len(at.get("vega_lite_chart")) == 1
+    assert any("14 agree within 1e-9" in e.label for e in at.expander)
+    assert len(at.get("download_button")) == 2
+
+
+def test_editing_a_weight_changes_the_numbers(at) -> None:
+    # w11 of layer 1: 0.2 -> 0.4 makes z1 = 0.09 + 0.2*0.5 = 0.19.
+    edit(at, f"W0_{at.session_state['version']}", 0, "x1", 0.4)
+    values = latex_values(at)
+    assert "z^{(1)}_{1} = 0.19" in values and "z^{(1)}_{1} = 0.09" not in values
+    assert any(r"0.4 \cdot 0.5" in v for v in values)
+
+
+def test_step_through_with_next_previous_jump_and_show_all(at) -> None:
+    at.button[[b.label for b in at.button].index("Next ▶")].click().run()
+    assert "z^{(1)}_{2} = 0.12" in latex_values(at)
+    at.button[[b.label for b in at.button].index("◀ Previous")].click().run()
+    assert "z^{(1)}_{1} = 0.09" in latex_values(at)
+    jump = at.selectbox(key="jump")
+    target = next(i for i in jump.options if "new w11^(1)" in i)
+    jump.select(jump.options.index(target) if isinstance(jump.value, int) else target).run()
+    assert not at.exception
+    assert any(r"w^{(1)\,\mathrm{new}}_{11} = 0.2 - 0.1" in v for v in latex_values(at))
+    n_single = len(at.latex)
+    at.toggle(key="show_all").set_value(True).run()
+    # One step's three lines became all 41 steps' three lines.
+    assert len(at.latex) == n_single - 3 + 3 * 41
+
+
+def test_gradient_step_shows_three_checks_badge(at) -> None:
+    jump = at.selectbox(key="jump")
+    jump.set_value(jump.options.index(next(o for o in jump.options if "∂L/∂w11^(1)" in o))).run()
+    assert any("Three checks agree within 1e-9" in s.value for s in at.success)
+
+
+def answer_box(app, step: str):
+    """The "your value" box of a step; its key carries the problem's version."""
+    return app.text_input(key=f"ans::{app.session_state['version']}::{step}")
+
+
+def test_check_my_work_marks_wrong_and_right_and_survives_bad_text(at) -> None:
+    z1 = "$z^{(1)}_{1}$"  # feedback names the step as the formulas do
+    answer_box(at, "z1^(1)").input("0.1").run()
+    assert any(f"{z1}: `0.1` is wrong" in e.value for e in at.error)
+    assert any(f"First wrong step: {z1} (step 1)" in e.value for e in at.error)
+    answer_box(at, "z1^(1)").input("0.09").run()
+    assert any(f"{z1}: `0.09` is right" in s.value for s in at.success)
+    assert any("Every value you typed is right" in s.value for s in at.success)
+    answer_box(at, "z1^(1)").input("zero point nine").run()
+    assert not at.exception
+    assert any("is not a number" in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize("typed,complaint", [
+    (None, "is empty: type a number"),
+    ("abc", "is not a number ('abc')"),
+    ("1e308", "= 1e+308 is too large"),  # text cells: the grid cannot turn this into 1308
+    ("nan", "is nan"),
+])
+def test_bad_cell_gives_a_message_naming_the_cell_not_a_traceback(at, typed, complaint) -> None:
+    edit(at, f"W1_{at.session_state['version']}", 1, "h2", typed)
+    assert any(e.value.startswith(f"Layer 2, row ŷ2, column h2 (w22) {complaint}")
+               for e in at.error), [e.value for e in at.error]
+    assert any("last problem that worked" in w.value for w in at.warning)
+    # The steps still show the last problem that worked: nothing computed is lost.
+    assert any("0.09" in v for v in latex_values(at))
+
+
+def test_a_typed_number_with_exponent_or_page_minus_sign_is_read(at) -> None:
+    edit(at, f"W0_{at.session_state['version']}", 0, "x1", "−2e-1")
+    assert not at.error, [e.value for e in at.error]
+    assert at.session_state["last_good"][0].problem.W[0][0, 0] == -0.2
+
+
+def test_new_practice_problem_shows_its_seed(at) -> None:
+    at.button[[b.label for b in at.button].index("New practice problem")].click().run()
+    assert not at.exception
+    seed = at.session_state["seed"]
+    assert any(f"seed {seed}" in i.value for i in at.info)
+
+
+def test_softmax_cross_entropy_and_shape_change(at) -> None:
+    at.selectbox(key="loss").set_value("cross_entropy").run()
+    assert any("output** layer is a softmax" in c.value for c in at.caption)
+    at.number_input(key="n_hidden_layers").set_value(2).run()
+    at.number_input(key="n_out").set_value(3).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["params"].shape == (3, 2, 2, 3)
+    # w11 now reaches the loss along 2 hidden units x 3 outputs = 6 paths, through ŷ3 too.
+    assert any("along 6 path(s)" in m.value for m in at.markdown)
+    assert any(r"\frac{\partial L}{\partial z^{(3)}_{3}}" in v for v in latex_values(at))
+
+
+def test_a_stale_answer_box_after_a_shape_change_is_no_traceback(at) -> None:
+    """A browser that has not yet drawn the new problem can still send the old problem's answer
+    box (typed, then the shape changed before Enter). Running an element of the old tree sends
+    exactly that stale set of widgets; its answer must be ignored, never a KeyError."""
+    stale_box = answer_box(at, "z1^(1)")
+    at.number_input(key="n_in").increment().run()
+    assert at.session_state["params"].shape == (4, 2, 2)
+    stale_box.input("0.09").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "0.09" not in at.session_state["answers"].values()
+    answer_box(at, "z1^(1)").input("1.5").run()
+    assert not at.exception and at.session_state["answers"] == {"z1^(1)": "1.5"}
+
+
+def test_changing_the_shape_keeps_x_and_y_and_the_box_says_what_changed(at) -> None:
+    at.number_input(key="hidden_0").set_value(3).run()
+    assert not at.exception
+    p = at.session_state["params"]
+    assert p.shape == (3, 3, 2) and p.x == [0.5, 0.1, 0.3] and p.y == [0.9, 0.1]
+    assert any("Practice problem, seed 0" in i.value and "3-3-2 network" in i.value
+               for i in at.info), [i.value for i in at.info]
+    at.button[[b.label for b in at.button].index("Back to the homework problem")].click().run()
+    at.selectbox(key="activation").set_value("tanh").run()
+    assert any("The homework problem" in i.value and "changed in the sidebar: activation tanh"
+               in i.value for i in at.info), [i.value for i in at.info]
