@@ -1,0 +1,174 @@
+"""Softmax done right, and done wrong on purpose.
+
+    p_k(s) = e^{s_k} / sum_i e^{s_i}          (K scores -> K probabilities)
+
+Shift invariance, p(s + c·1) = p(s), lets us subtract m = max_i s_i first: every exponent is then
+<= 0, so e^{s_i - m} never overflows and at least one term of the sum is exactly 1. `softmax_naive`
+skips that shift so the page can show the overflow it causes (e^x is inf in float32 from
+x ≈ 88.72 and in float64 from x ≈ 709.78). Arrays keep their float dtype (ints become float64);
+`axis` picks the class axis, so a batch of shape (N, K) gives N rows that each sum to 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+__all__ = [
+    "softmax",
+    "log_softmax",
+    "logsumexp",
+    "softmax_naive",
+    "softmax_via_logsumexp",
+    "overflow_threshold",
+    "softmax_jacobian",
+    "cross_entropy",
+    "cross_entropy_grad",
+    "one_hot",
+    "three_ways",
+    "parse_score",
+]
+
+
+def _as_scores(s: ArrayLike) -> NDArray[np.floating]:
+    """Scores as a float array (float32/float64 kept, anything else becomes float64)."""
+    arr = np.asarray(s)
+    if arr.dtype not in (np.float32, np.float64):
+        arr = arr.astype(np.float64)
+    if arr.ndim == 0 or arr.size == 0:
+        raise ValueError("softmax needs at least one score along the class axis")
+    return arr
+
+
+def _checked(s: ArrayLike, axis: int) -> tuple[NDArray[np.floating], NDArray[np.floating]]:
+    """(scores, row maxima with keepdims) after rejecting input softmax is undefined for."""
+    arr = _as_scores(s)
+    if np.isnan(arr).any():
+        raise ValueError("softmax is undefined for NaN scores")
+    if np.isposinf(arr).any():
+        raise ValueError("softmax is undefined for +inf scores (inf - inf has no value)")
+    m = np.max(arr, axis=axis, keepdims=True)
+    if np.isneginf(m).any():
+        raise ValueError("every score in a row is -inf: softmax of that row is undefined")
+    return arr, m
+
+
+def logsumexp(s: ArrayLike, axis: int = -1, keepdims: bool = False) -> NDArray[np.floating]:
+    """log sum_i e^{s_i} = m + log sum_i e^{s_i - m}, with m = max_i s_i (never overflows
+    inside; the result itself is finite whenever the scores are)."""
+    arr, m = _checked(s, axis)
+    with np.errstate(over="ignore", under="ignore"):
+        # s - m can overflow to -inf for float32 scores ~1e38 apart: e^{-inf} = 0 is right.
+        total = np.sum(np.exp(arr - m), axis=axis, keepdims=True)
+        out = m + np.log(total)
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def log_softmax(s: ArrayLike, axis: int = -1) -> NDArray[np.floating]:
+    """log p_k = (s_k - m) - log sum_i e^{s_i - m}: stable, and -inf only where p_k underflows."""
+    arr, m = _checked(s, axis)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        z = arr - m
+        return z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+
+
+def softmax(s: ArrayLike, axis: int = -1) -> NDArray[np.floating]:
+    """p = e^{s - m} / sum e^{s - m} with m = max s: finite, in [0, 1], rows summing to 1.
+
+    Shape: same as `s`. Raises ValueError for NaN or +inf scores (and rows that are all -inf);
+    a -inf score is allowed and gets probability 0 (a masked class).
+    """
+    arr, m = _checked(s, axis)
+    with np.errstate(over="ignore", under="ignore"):
+        e = np.exp(arr - m)
+        return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def softmax_via_logsumexp(s: ArrayLike, axis: int = -1) -> NDArray[np.floating]:
+    """p = exp(s - logsumexp(s)): the third way, the one log-probability code uses."""
+    arr = _as_scores(s)
+    with np.errstate(over="ignore", under="ignore"):
+        return np.exp(arr - logsumexp(arr, axis=axis, keepdims=True))
+
+
+def softmax_naive(s: ArrayLike, axis: int = -1) -> NDArray[np.floating]:
+    """e^s / sum e^s straight from the definition: inf/inf = nan once a score passes
+    log(max float). For the overflow demo only; warnings are off because overflow is the lesson."""
+    arr = _as_scores(s)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        e = np.exp(arr)
+        return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def overflow_threshold(dtype: type | np.dtype) -> float:
+    """log(largest finite float): e^x overflows to inf just above it (88.72 / 709.78)."""
+    return float(np.log(np.finfo(dtype).max))
+
+
+def softmax_jacobian(p: ArrayLike) -> NDArray[np.floating]:
+    """J = diag(p) - p p^T, J[i, j] = dp_i/ds_j = p_i (δ_ij - p_j). Shape (K,) -> (K, K)."""
+    p = np.asarray(p, dtype=np.float64)
+    return np.diag(p) - np.outer(p, p)
+
+
+def one_hot(target: int, k: int) -> NDArray[np.float64]:
+    """t with t_target = 1 and every other entry 0."""
+    if not 0 <= target < k:
+        raise ValueError(f"target class {target} is not in 0..{k - 1}")
+    t = np.zeros(k)
+    t[target] = 1.0
+    return t
+
+
+def cross_entropy(s: ArrayLike, t: ArrayLike) -> float:
+    """L = -sum_k t_k log p_k(s), from log_softmax so it stays finite for huge scores."""
+    t = np.asarray(t, dtype=np.float64)
+    logp = log_softmax(np.asarray(s, dtype=np.float64))
+    # 0 * log 0 counts as 0: a class with no target mass adds nothing.
+    with np.errstate(invalid="ignore"):
+        return float(-np.sum(np.where(t != 0, t * logp, 0.0)))
+
+
+def cross_entropy_grad(s: ArrayLike, t: ArrayLike) -> NDArray[np.float64]:
+    """dL/ds = p - t for softmax + cross-entropy, valid whenever sum_k t_k = 1. Shape (K,)."""
+    return softmax(np.asarray(s, dtype=np.float64)) - np.asarray(t, dtype=np.float64)
+
+
+def three_ways(s: ArrayLike, dtype: type) -> dict[str, NDArray[np.floating] | str]:
+    """The overflow demo for one dtype: naive, max-shifted and log-sum-exp softmax of `s`.
+
+    Values are arrays (inf/nan left in: they are the point); a method that cannot run gives a
+    sentence instead, e.g. when a score does not even fit in float32 (|s| > 3.4e38).
+    """
+    with np.errstate(over="ignore"):
+        x = np.asarray(s, dtype=np.float64).astype(dtype)
+    if not np.isfinite(x).all():
+        msg = (f"a score does not fit in {np.dtype(dtype).name} "
+               f"(largest finite value {np.finfo(dtype).max:.3g})")
+        return {"naive": msg, "max-shifted": msg, "log-sum-exp": msg}
+    with np.errstate(over="ignore"):
+        biggest = np.exp(x.max())
+    return {
+        "e^max": np.asarray([biggest]),
+        "naive": softmax_naive(x),
+        "max-shifted": softmax(x),
+        "log-sum-exp": softmax_via_logsumexp(x),
+        "logsumexp": np.asarray([logsumexp(x)]),
+    }
+
+
+def parse_score(text: str) -> float:
+    """A score typed by a person: float() only (never eval), finite, else a ValueError that
+    says what is wrong in words a student understands."""
+    cleaned = text.strip()
+    if not cleaned:
+        raise ValueError("is empty: type a number such as 1.5")
+    try:
+        value = float(cleaned)
+    except ValueError:
+        raise ValueError(f"'{cleaned[:20]}' is not a number (try 2, -0.5 or 1e3)") from None
+    if np.isnan(value):
+        raise ValueError("is NaN: softmax has no value for NaN scores")
+    if np.isinf(value):
+        raise ValueError(f"'{cleaned[:20]}' is infinite (larger than 1.8e308 counts as inf)")
+    return value

@@ -1,0 +1,216 @@
+"""The softmax page under AppTest: proofs, charts, shift slider, bad input, overflow demo."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+from streamlit import dataframe_util
+
+from core.proofs import PROOFS
+from core.softmax import softmax
+
+PAGE = "pages/softmax.py"
+
+
+@pytest.fixture
+def at(open_page):
+    app = open_page(PAGE, timeout=90)
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def probabilities(app) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(s + c, softmax(s), softmax(s + c)) from the table beside the bar chart."""
+    table = app.dataframe[0].value
+    return (table["s + c"].to_numpy(), table["softmax(s)"].to_numpy(),
+            table["softmax(s + c)"].to_numpy())
+
+
+def markdown_text(app) -> str:
+    return "\n".join(m.value for m in app.markdown)
+
+
+def chart_specs(app) -> list[dict]:
+    """Vega-Lite specs of the bar chart and the two heat maps, in page order."""
+    return [json.loads(c.proto.spec) for c in app.get("vega_lite_chart")]
+
+
+def marks(spec: dict) -> list[str]:
+    layers = spec.get("layer", [spec])
+    return [m["type"] if isinstance(m, dict) else m for m in (layer["mark"] for layer in layers)]
+
+
+def overflow_warnings(app) -> str:
+    return " ".join(w.value for w in app.warning if "inf/nan" in w.value)
+
+
+def test_renders_all_three_proofs_with_badges_and_charts(at) -> None:
+    headers = [h.value for h in at.header]
+    for n, proof in enumerate(PROOFS.values(), start=1):
+        assert f"Proof {n}. {proof.title}" in headers
+    latex = {e.value.removeprefix("$$\n").removesuffix("\n$$") for e in at.latex}
+    for proof in PROOFS.values():
+        assert proof.statement in latex
+        for step in proof.steps:
+            assert step.latex in latex, step.latex
+    text = markdown_text(at)
+    n_lines = sum(len(p.steps) + 1 for p in PROOFS.values())
+    # Every line and conclusion, plus the correct line beside the wrong one at the end.
+    assert text.count(":green-badge[✓ symbolic K]") == n_lines + 1
+    assert text.count(":green-badge[✓ K = 2…6, exact]") == n_lines + 1
+    assert not at.warning, "no line is left unchecked for symbolic K"
+    charts = at.get("vega_lite_chart")
+    marks = [json.dumps(json.loads(c.proto.spec)) for c in charts]
+    assert len(charts) == 3
+    assert '"bar"' in marks[0] and '"xOffset"' in marks[0]
+    assert all('"rect"' in m for m in marks[1:])  # the two Jacobian heat maps
+    assert len(at.get("download_button")) == 6
+
+
+def test_moving_the_shift_slider_leaves_the_probabilities_unchanged(at) -> None:
+    s0, p0, q0 = probabilities(at)
+    np.testing.assert_allclose(p0, softmax([1.0, 2.0, 3.0]), rtol=1e-15)
+    np.testing.assert_array_equal(p0, q0)
+    for c in (250.0, -1000.0, 1000.0):
+        at.slider(key="sm_c").set_value(c).run()
+        s1, p1, q1 = probabilities(at)
+        np.testing.assert_array_equal(s1, s0 + c)
+        np.testing.assert_array_equal(p1, p0)
+        np.testing.assert_allclose(q1, p0, rtol=0, atol=1e-13)
+        assert f"softmax(s + c) = `[{', '.join(f'{v:.6f}' for v in p0)}]`" in markdown_text(at)
+    # At c = 1000 every score is past 709.78: the naive softmax broke, the page says so, in
+    # a warning: the overflow is the lesson, not a fault of the page.
+    assert "float64 gives inf/nan" in overflow_warnings(at)
+    assert not at.error
+    assert not at.exception
+
+
+def test_preset_1000_1001_1002_shows_the_overflow(at) -> None:
+    at.button(key="preset_[1000, 1001, 1002]").click().run()
+    assert [at.text_input(key=f"sm_s{k}").value for k in range(3)] == ["1000", "1001", "1002"]
+    warnings = overflow_warnings(at)
+    assert "float32 gives inf/nan" in warnings and "float64 gives inf/nan" in warnings
+    assert not at.error
+    float32, float64 = at.dataframe[1].value, at.dataframe[2].value
+    expected = [f"{v:.6f}" for v in softmax([1000.0, 1001.0, 1002.0])]
+    assert list(float64.loc["max-shifted"]) == expected
+    assert list(float32.loc["max-shifted"]) == expected
+    assert list(float64.loc["naive e^s / Σe^s"]) == ["nan"] * 3
+
+
+@pytest.mark.parametrize("bad,words", [("abc", "not a number"), ("nan", "NaN"),
+                                       ("1e999", "infinite"), ("", "empty")])
+def test_bad_scores_give_a_message_and_keep_the_last_valid_ones(at, bad, words) -> None:
+    _, p0, _ = probabilities(at)
+    at.text_input(key="sm_s1").input(bad).run()
+    assert not at.exception
+    assert any(words in e.value for e in at.error), [e.value for e in at.error]
+    assert any("last valid scores" in w.value for w in at.warning)
+    np.testing.assert_array_equal(probabilities(at)[1], p0)
+
+
+def test_huge_but_finite_score_works_in_float64_and_is_refused_in_float32(at) -> None:
+    at.text_input(key="sm_s2").input("1e308").run()
+    assert not at.exception
+    assert not at.error  # 1e308 is a valid score
+    assert "float64 gives inf/nan" in overflow_warnings(at)  # the naive e^1e308 = inf
+    _, p, _ = probabilities(at)
+    np.testing.assert_array_equal(p, [0.0, 0.0, 1.0])
+    assert any("does not fit in float32" in w.value for w in at.warning)
+
+
+def test_ten_classes_jacobian_and_gradient(at) -> None:
+    at.number_input(key="sm_K").set_value(10).run()
+    assert not at.exception
+    scores = np.array([1.0, 2.0, 3.0, 0.5, -1.0, 2.5, 0.0, 1.5, -2.0, 4.0])
+    _, p, _ = probabilities(at)
+    np.testing.assert_allclose(p, softmax(scores), rtol=1e-15)
+    at.selectbox(key="sm_target").set_value(10).run()
+    grad = at.dataframe[-1].value
+    np.testing.assert_allclose(grad.loc["p − t"].to_numpy(), softmax(scores) - np.eye(10)[9],
+                               atol=1e-15)
+    np.testing.assert_allclose(grad.loc["∂L/∂s by SymPy diff"].to_numpy(),
+                               grad.loc["p − t"].to_numpy(), atol=1e-14)
+    text = markdown_text(at)
+    assert "largest entry-wise difference" in text
+    # Back to 3 classes: the target (10) no longer exists and is reset, no exception.
+    at.number_input(key="sm_K").set_value(3).run()
+    assert not at.exception
+    assert at.selectbox(key="sm_target").value == 1
+
+
+def test_a_wrong_line_is_shown_rejected(at) -> None:
+    from core.proof_mistakes import MISTAKES
+
+    index = next(i for i, m in enumerate(MISTAKES) if m.label == "p + t instead of p - t")
+    at.selectbox(key="sm_mistake").set_value(index).run()
+    assert not at.exception
+    latex = [e.value for e in at.latex]
+    assert any("p_j + t_j" in v for v in latex)
+    text = markdown_text(at)
+    assert "**Wrong line 7**" in text and ":red-badge[✗ fails for K = 2, 3, 4, 5, 6]" in text
+    assert ":orange-badge[symbolic K: not decided by stock SymPy]" in text
+
+
+def test_heat_maps_order_classes_numerically_and_grow_with_k(at) -> None:
+    short = chart_specs(at)[1]["height"]
+    at.number_input(key="sm_K").set_value(10).run()
+    assert not at.exception
+    order = list(range(1, 11))
+    for chart, spec in zip(at.get("vega_lite_chart")[1:], chart_specs(at)[1:], strict=True):
+        for axis in ("x", "y"):
+            enc = spec["encoding"][axis]
+            assert enc["type"] == "ordinal" and enc.get("sort") == order, enc
+        data = dataframe_util.convert_arrow_bytes_to_pandas_df(chart.proto.datasets[0].data.data)
+        assert sorted(set(data["i"].tolist())) == order  # integers, not "1", "10", "2", …
+        # Ten rows of labels need room: about 25 px each beyond title and axes (~100 px).
+        assert spec["height"] >= 100 + 25 * 10 and spec["height"] > short, spec["height"]
+
+
+def test_bar_value_labels_only_when_they_fit(at) -> None:
+    bar = chart_specs(at)[0]
+    assert marks(bar) == ["bar", "text"]  # K = 3: the values sit on the bars
+    for k in (5, 10):
+        at.number_input(key="sm_K").set_value(k).run()
+        bar = chart_specs(at)[0]
+        assert marks(bar) == ["bar"], k  # too narrow: the labels would overlap
+        tooltip = bar["encoding"]["tooltip"]
+        assert any(t.get("field") == "p" and t.get("format") == ".6f" for t in tooltip)
+
+
+@pytest.mark.parametrize("c", [0.0, 1000.0, -750.0])
+def test_float32_caption_states_the_logsumexp_on_the_page(at, c) -> None:
+    at.slider(key="sm_c").set_value(c).run()
+    shown = re.findall(r"\$\\log\\sum_i e\^\{s_i\}\$ = `([^`]+)`", markdown_text(at))
+    assert len(shown) == 2, shown  # float32, float64
+    lse32 = float(shown[0])
+    assert lse32 == pytest.approx(np.log(np.exp([1.0, 2.0, 3.0]).sum()) + c, rel=1e-5, abs=1e-5)
+    caption = " ".join(x.value for x in at.caption)
+    spacing = abs(float(np.spacing(np.float32(lse32))))
+    assert f"logsumexp = {shown[0]} " in caption, caption
+    assert f"{spacing:.2g}" in caption, (spacing, caption)
+
+
+def test_one_hot_target_reads_0_and_1(at) -> None:
+    at.number_input(key="sm_K").set_value(4).run()
+    at.selectbox(key="sm_target").set_value(2).run()
+    table = at.dataframe[-1]
+    raw = table.proto.arrow_data.styler.display_values
+    assert raw, "the gradient table carries per-row formats"
+    shown = dataframe_util.convert_arrow_bytes_to_pandas_df(raw)
+    assert list(shown.loc["t"]) == ["0", "1", "0", "0"]
+    for row in ("p", "p − t", "∂L/∂s by SymPy diff"):
+        assert all(re.fullmatch(r"-?\d\.\d{6}", v) for v in shown.loc[row]), shown.loc[row]
+    np.testing.assert_array_equal(table.value.loc["t"].to_numpy(), [0.0, 1.0, 0.0, 0.0])
+
+
+def test_no_raw_tex_outside_math_in_markdown(at) -> None:
+    at.button(key="preset_[1000, 1001, 1002]").click().run()  # the overflow warnings too
+    texts = [e.value for kind in ("markdown", "caption", "warning", "error")
+             for e in getattr(at, kind)]
+    for text in texts:
+        plain = re.sub(r"\$[^$]+\$|`[^`]*`|:\w+(-\w+)?\[", "", text)
+        assert not re.search(r"\^|_\{|\\[a-z]", plain), text
