@@ -1,7 +1,396 @@
-"""Placeholder until this page's issue lands."""
+"""Train an MLP: set up a network, press Train, watch it learn; repeat the homework's experiments.
+
+Training runs in a background thread (core.jobs) that writes every record to the run database
+(core.runs); this script only draws. A click reruns the script, so the session's job lives in
+st.session_state and the live panel is a fragment that redraws itself while the job runs.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import uuid
 
 import streamlit as st
 
+from core import charts
+from core.data import (
+    DATASETS,
+    TOY_DATASETS,
+    Dataset,
+    DataUnavailable,
+    dataset_available,
+    load_dataset,
+)
+from core.jobs import RunJob
+from core.mlp import param_formula
+from core.presets import PRESETS, preset_configs
+from core.runs import RunStore, default_db_path, runs_table, table_csv
+from core.settings_form import (
+    ACTIVATIONS,
+    INITS,
+    OPTIMIZERS,
+    SCHEDULES,
+    SWEEP_EXAMPLES,
+    SWEEPABLE,
+    blank_k,
+    data_missing,
+    describe,
+    describe_data,
+    form_values,
+    formula_tex,
+    parse_settings,
+    parse_sweep,
+)
+from core.training import TrainConfig, TrainingRun
+from pages import through_app
+
+through_app("pages/train.py")
+
+ss = st.session_state
+
+
+@st.cache_resource(show_spinner=False)
+def get_store(path: str) -> RunStore:
+    store = RunStore(path)
+    store.mark_orphans()  # runs a killed server left "running" are failed, records kept
+    return store
+
+
+@st.cache_resource(show_spinner="Loading the data set…", max_entries=12)
+def get_data(name: str, seed: int, preprocess: str, val_fraction: float, max_train: int | None,
+             dtype: str) -> Dataset:
+    return load_dataset(name, seed=seed, preprocess=preprocess, val_fraction=val_fraction,
+                        max_train=max_train, dtype=dtype)
+
+
+def data_for(cfg: TrainConfig) -> Dataset:
+    return get_data(cfg.dataset, cfg.seed, cfg.preprocess, cfg.val_fraction, cfg.max_train,
+                    cfg.dtype)
+
+
+def store() -> RunStore:
+    return get_store(str(default_db_path()))
+
+
+def job() -> RunJob | None:
+    return ss.get("train_job")
+
+
+def start(configs: list[tuple[str, dict]], name: str, legend: str = "run") -> None:
+    """Check every run's settings, load its data here (cached), then train in the background."""
+    ss.pop("train_error", None)
+    ss["train_legend"] = legend
+    checked, datasets = [], {}
+    try:
+        for label, kwargs in configs:
+            cfg = TrainConfig(**kwargs).validate()
+            datasets[cfg] = data_for(cfg)
+            checked.append((label, cfg))
+    except (ValueError, TypeError) as exc:
+        ss["train_error"] = str(exc)
+        return
+    except DataUnavailable as exc:
+        ss["train_error"] = data_missing(kwargs.get("dataset", ""), str(exc))
+        return
+    sweep = f"{name} · {uuid.uuid4().hex[:8]}"
+    ss["train_job"] = RunJob(
+        store(), checked, lambda cfg: TrainingRun(cfg, datasets[cfg]), sweep=sweep,
+    ).start()
+
+
+def start_from_form() -> None:
+    ss["train_focus"], ss["train_table_first"] = (), False
+    ss.pop("preset_note", None)
+    settings, errors = parse_settings(form_values(ss))
+    if errors:
+        ss["train_error"] = " ".join(errors)
+        return
+    key = ss.get("f_sweep_key", "none")
+    if key != "none":
+        configs, errors = parse_sweep(key, ss.get("f_sweep_values", ""), settings)
+        if errors:
+            ss["train_error"] = " ".join(errors)
+            return
+        start(configs, f"sweep of {SWEEPABLE[key]}", legend=SWEEPABLE[key])
+    else:
+        start([(describe(settings), settings)], "single run")
+
+
+def start_preset() -> None:
+    preset = PRESETS[ss["preset_key"]]
+    configs, note = preset_configs(preset, ss.get("preset_long", False),
+                                   lambda n: dataset_available(n)[0])
+    ss["preset_note"] = note
+    ss["train_focus"], ss["train_table_first"] = preset.charts, preset.table
+    form_values(ss, fill=configs[0][1])  # the form shows the first run's settings
+    ss["f_sweep_key"] = "none"
+    start(configs, preset.title, legend=preset.legend)
+
+
+def stop() -> None:
+    j = job()
+    if j is not None:
+        j.stop()
+        j.join(timeout=5)  # between two minibatches: the rerun then shows what was kept
+
+
+# ----------------------------------------------------------------------------- the lesson
 st.title("Train an MLP")
-st.info("This page is being built.")
-st.latex(r"\sigma(z) = \frac{1}{1 + e^{-z}}")
+st.markdown(
+    "A multilayer perceptron maps an image $x$ to class probabilities through $L$ layers; "
+    "minibatch gradient descent moves every weight against its gradient, plus $\\lambda W$ "
+    "for L2 regularisation:"
+)
+st.latex(
+    r"a^{(l)} = f\!\left(W^{(l)} a^{(l-1)} + b^{(l)}\right),\quad "
+    r"p = \operatorname{softmax}\!\left(W^{(L)} a^{(L-1)} + b^{(L)}\right),\quad "
+    r"W \leftarrow W - \eta\left(\frac{1}{B}\sum_{i\in\text{batch}}"
+    r"\nabla_W \mathcal{L}_i + \lambda W\right)"
+)
+
+try:
+    store()
+except (OSError, sqlite3.Error) as exc:
+    st.error(f"The run database at {default_db_path()} cannot be opened ({exc}). Set the "
+             "HANDPROP_DB environment variable to a writable file path and restart the app.")
+    st.stop()
+
+# ----------------------------------------------------------------------------- presets
+with st.container(border=True):
+    st.subheader("The homework reports' experiments, one click each")
+    pcol1, pcol2 = st.columns([3, 2])
+    with pcol1:
+        preset = PRESETS[st.selectbox("Experiment", list(PRESETS), key="preset_key",
+                                      format_func=lambda k: PRESETS[k].title)]
+        st.markdown(preset.look_for)
+        st.caption(f"From the homework: {preset.seed}.")
+    with pcol2:
+        ok, why = (dataset_available(preset.requires) if preset.requires else (True, ""))
+        st.toggle("Longer version", key="preset_long",
+                  help="More epochs, on full MNIST when its files are present.")
+        st.dataframe(
+            [{"run": label, "settings": describe(kw)} for label, kw in preset.configs()],
+            hide_index=True,
+        )
+        if not ok:
+            st.info(f"This experiment needs the {preset.requires} files. "
+                    f"{data_missing(preset.requires, why)}. Then reload the page.")
+        running = job() is not None and not job().done
+        st.button("Run this experiment", key="run_preset", type="primary", on_click=start_preset,
+                  disabled=running or not ok)
+
+# ----------------------------------------------------------------------------- set-up
+st.subheader("Set up a network")
+form_values(ss, fill=None)  # defaults for widgets not yet created
+setup, about = st.columns([3, 2], gap="large")
+with setup:
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        st.selectbox("Data set", list(DATASETS), key="f_dataset", format_func=lambda n: n,
+                     help="\n".join(f"{k}: {v}" for k, v in DATASETS.items()))
+        st.text_input("Hidden layers", key="f_hidden", help="units per hidden layer: 64 or "
+                      "64, 64; empty for no hidden layer (softmax regression)")
+        st.selectbox("Activation", list(ACTIVATIONS), key="f_activation",
+                     format_func=ACTIVATIONS.get)
+        st.selectbox("Initialisation", list(INITS), key="f_init", format_func=INITS.get)
+        st.selectbox("Normalisation", ["scale", "standardise"], key="f_preprocess",
+                     format_func={"scale": "scale to [0, 1]",
+                                  "standardise": "standardise (x − μ)/σ"}.get)
+    with c2:
+        st.selectbox("Optimiser", list(OPTIMIZERS), key="f_optimizer",
+                     format_func=OPTIMIZERS.get)
+        st.text_input("Learning rate η", key="f_lr")
+        if ss.f_optimizer in ("momentum", "nesterov"):
+            st.text_input("Momentum μ", key="f_momentum")
+        if ss.f_optimizer == "adam":
+            st.text_input("Adam β₁", key="f_beta1")
+            st.text_input("Adam β₂", key="f_beta2")
+        st.text_input("L2 λ", key="f_l2")
+        st.selectbox("Learning-rate schedule", list(SCHEDULES), key="f_schedule",
+                     format_func=SCHEDULES.get)
+        if ss.f_schedule in ("exponential", "inverse_time"):
+            st.text_input("Decay k (per step)", key="f_decay_k")
+        if ss.f_schedule == "step":
+            st.number_input("Step every (epochs)", key="f_step_every", step=1)
+            st.text_input("Step factor", key="f_step_factor")
+    with c3:
+        st.number_input("Batch size", key="f_batch_size", step=1)
+        st.number_input("Epochs", key="f_epochs", step=1)
+        st.number_input("Seed", key="f_seed", step=1)
+        st.number_input("Training examples (0 = all)", key="f_max_train", step=100)
+        st.selectbox("Compare: sweep one setting", ["none", *SWEEPABLE], key="f_sweep_key",
+                     format_func=lambda k: "no sweep" if k == "none" else SWEEPABLE[k],
+                     on_change=lambda: ss.update(
+                         f_sweep_values=SWEEP_EXAMPLES.get(ss.f_sweep_key, "")))
+        if ss.f_sweep_key != "none":
+            st.text_input("Values to compare", key="f_sweep_values",
+                          help="comma-separated, e.g. 0.2, 1, 5; for hidden layers use "
+                          "semicolons: 32; 64; 64, 64")
+
+settings, errors = parse_settings(form_values(ss))
+config = None
+if not errors:
+    try:
+        config = TrainConfig(**settings).validate()
+    except (ValueError, TypeError) as exc:
+        errors.append(str(exc))
+    if ss.f_sweep_key != "none":
+        errors += parse_sweep(ss.f_sweep_key, ss.get("f_sweep_values", ""), settings)[1]
+with about:
+    data = None
+    if config is not None:
+        available, why = dataset_available(config.dataset)
+        if not available:
+            errors.append(f"{config.dataset} is not available here: "
+                          f"{data_missing(config.dataset, why)}")
+        else:
+            try:
+                data = data_for(config)
+            except DataUnavailable as exc:
+                errors.append(data_missing(config.dataset, str(exc)))
+    if data is not None:
+        sizes = (data.n_features, *config.hidden, data.n_classes)
+        formula = param_formula(sizes)
+        st.markdown("**Parameters** — weights $d_{l-1}\\cdot d_l$ plus biases $d_l$ per layer:")
+        st.latex(formula_tex(formula))
+        st.caption(f"layers {' → '.join(str(s) for s in sizes)}: {formula}")
+        st.markdown(describe_data(data))
+    for message in errors:
+        st.error(message)
+
+running = job() is not None and not job().done
+b1, b2, b3 = st.columns([1, 1, 4])
+b1.button("Train", key="train", type="primary", on_click=start_from_form,
+          disabled=running or bool(errors))
+b2.button("Stop", key="stop", on_click=stop, disabled=not running)
+if ss.get("train_error"):
+    st.error(ss["train_error"])
+if ss.get("preset_note"):
+    b3.caption(ss["preset_note"])
+
+
+# ----------------------------------------------------------------------------- live panel
+def draw_job(j: RunJob) -> None:
+    frac, _ = j.progress()
+    st.progress(frac, text=j.progress_text())
+    if j.stop_requested and not j.done:
+        st.caption("Stopping after the current minibatch…")
+    for kind, sentence in j.outcomes():
+        {"warning": st.warning, "error": st.error, "info": st.info}[kind](sentence)
+    runs = {r.label: r.records for r in j.runs if r.records}
+    n_records = sum(len(v) for v in runs.values())
+    st.caption(f"records so far: {n_records}" + (
+        f" · redrawn every {ss.get('interval', 1.0):.1f} s, drawing takes "
+        f"{ss.get('draw_cost', 0.0):.2f} s" if not j.done else ""))
+    comparison = len(j.runs) > 1 and any(r.run_id is not None for r in j.runs)
+    if comparison and ss.get("train_table_first"):
+        results_table(j)
+    if not runs:
+        return
+    draw_charts(runs, legend=ss.get("train_legend", "run"), focus=ss.get("train_focus", ()))
+    st.caption(
+        "Weight amplitude: $\\overline{|W^{(l)}|}_t \\,/\\, \\overline{|W^{(l)}|}_0$, so every "
+        "layer starts at 1 (the homework's figure). Update ratio: "
+        "$\\lVert \\Delta W^{(l)} \\rVert / \\lVert W^{(l)} \\rVert$ of the last step; near "
+        "$10^{-3}$ a layer learns steadily, far above it the steps are too large, far below it "
+        "the layer barely moves."
+    )
+    # On 2-D data, each run's current decision boundary, side by side.
+    drawn = [r for r in j.runs if r.model is not None and r.records
+             and r.data is not None and r.data.name in TOY_DATASETS][:4]
+    for column, r in zip(st.columns(max(2, len(drawn))), drawn, strict=False):
+        grid = charts.decision_grid(r.model.predict_proba, r.data.X_train)
+        column.altair_chart(charts.decision_boundary_chart(grid, r.data.X_train,
+                                                           r.data.y_train).properties(
+            title=f"Decision boundary: {r.label}"), width="stretch")
+    if comparison and not ss.get("train_table_first"):
+        results_table(j)
+
+
+def results_table(j: RunJob) -> None:
+    """The comparison as the homework's results table: what changed, and what it reached."""
+    table = blank_k(runs_table(store().list_runs(ids=j.run_ids)))
+    st.markdown("**Results of this comparison**")
+    st.dataframe(table[["label", "status", "best val acc", "final val acc", "final test acc",
+                        "time (s)", "hidden", "optimiser", "lr", "L2 λ", "schedule", "k",
+                        "epochs"]].iloc[::-1], hide_index=True)
+
+
+def draw_charts(runs: dict[str, list[dict]], legend: str, focus: tuple[str, ...] = ()) -> None:
+    """The charts two by two, the ones the experiment is about first."""
+    names = charts.chart_order(focus, several=len(runs) > 1)
+    # Long runs are thinned for drawing (their shape survives); the store keeps every record.
+    runs = {label: charts.thin(records) for label, records in runs.items()}
+    for i in range(0, len(names), 2):
+        for column, name in zip(st.columns(2), names[i:i + 2], strict=False):
+            column.altair_chart(charts.CHARTS[name](runs, legend_title=legend), width="stretch")
+
+
+active = job() is not None and not job().done
+ss["watching"] = active
+# Redraw at most every `interval` seconds: ten times the last drawing cost, so drawing takes
+# under a tenth of the time the job has to train.
+interval = max(1.0, 10 * ss.get("draw_cost", 0.05)) if active else None
+ss["interval"] = interval or 1.0
+
+
+@st.fragment(run_every=interval)
+def live() -> None:
+    j = job()
+    if j is None:
+        st.caption("Press Train (or run an experiment): the charts draw here as records arrive.")
+        return
+    t0 = time.perf_counter()
+    draw_job(j)
+    ss["draw_cost"] = 0.7 * ss.get("draw_cost", 0.05) + 0.3 * (time.perf_counter() - t0)
+    if j.done and ss.get("watching"):
+        ss["watching"] = False
+        st.rerun()  # the whole page: buttons and the runs table catch up
+    elif ss.get("watching") and 10 * ss["draw_cost"] > 1.5 * ss["interval"]:
+        st.rerun()  # drawing got dearer: rerun the page to redraw less often
+
+
+st.subheader("Training")
+live()
+
+# ----------------------------------------------------------------------------- runs table
+st.subheader("Runs")
+all_runs = store().list_runs()
+if not all_runs:
+    st.caption("No runs stored yet. Every run is kept in the run database.")
+else:
+    st.dataframe(blank_k(runs_table(all_runs)), hide_index=True, key="runs_table")
+    st.caption(f"Stored in {store().path} (set HANDPROP_DB to move it)."
+               + (" This table refreshes when the run ends; the panel above shows every record "
+                  "as it arrives." if active else ""))
+    by_id = {r.id: r for r in all_runs}
+    # Runs deleted (here or in another session) drop out of the choices.
+    ss["overlay_ids"] = [i for i in ss.get("overlay_ids", []) if i in by_id]
+    if ss.get("records_id") not in by_id:
+        ss.pop("records_id", None)
+    st.multiselect("Runs to overlay or delete", list(by_id), key="overlay_ids",
+                   format_func=lambda i: f"#{i} {by_id[i].label} ({by_id[i].status})")
+
+    def delete_chosen() -> None:
+        keep = [i for i in ss.overlay_ids if by_id[i].status == "running"]
+        store().delete_runs([i for i in ss.overlay_ids if i not in keep])
+        ss.overlay_ids = keep
+        if keep:
+            ss["delete_note"] = "Runs still training were not deleted: stop them first."
+
+    d1, d2, d3 = st.columns([1, 1, 2])
+    d1.download_button("Download the table (CSV)", table_csv(all_runs), "handprop_runs.csv",
+                       mime="text/csv", key="dl_table")
+    d2.button("Delete chosen runs", key="delete", on_click=delete_chosen,
+              disabled=not ss.overlay_ids)
+    with d3:
+        pick = st.selectbox("Records of run", list(by_id), key="records_id",
+                            format_func=lambda i: f"#{i} {by_id[i].label}")
+        st.download_button("Download its records (CSV)", store().records_csv(pick),
+                           f"handprop_run_{pick}.csv", mime="text/csv", key="dl_records")
+    if ss.get("delete_note"):
+        st.info(ss.pop("delete_note"))
+    if ss.overlay_ids:
+        draw_charts({f"#{i} {by_id[i].label}": store().records(i) for i in ss.overlay_ids},
+                    legend="run", focus=("accuracy", "loss", "gap"))

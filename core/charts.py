@@ -1,0 +1,284 @@
+"""Altair charts drawn from training records, the figures of the seed reports.
+
+Every builder takes `runs`: a mapping from a run's label (its legend entry, e.g. "η = 0.2") to its
+records, the dicts `core.training.TrainingRun.run()` yields. One run is coloured by what it
+measures (train / validation, layer 1..L); several runs are coloured one each, with a legend, so a
+sweep reads as one figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "CHARTS", "chart_order", "thin", "metric_frame", "layer_frame", "with_start", "accuracy_chart",
+    "loss_chart", "gap_chart",
+    "weight_amplitude_chart", "update_ratio_chart", "decision_grid", "decision_boundary_chart",
+]
+
+Runs = Mapping[str, Sequence[dict]]
+HEIGHT = 260
+# Distinct hues, so overlaid runs never share a colour (the default theme uses shades of blue).
+PALETTE = alt.Scale(scheme="tableau10")
+
+
+def _legend(title: str) -> alt.Legend:
+    """A legend of line samples, so a dashed "validation" reads apart from a solid "train"."""
+    # A 20 px sample (size is the square of the length) holds a few periods of every dash
+    # pattern. Long run names ("Exp. 3: Adam η = 1e-3, …") get more room than the default
+    # 160 px; a legend below the plot would squash it, since Streamlit fits the whole chart's
+    # height.
+    return alt.Legend(title=title, symbolType="stroke", symbolSize=400, symbolStrokeWidth=2,
+                      labelLimit=260)
+
+
+def _epoch_x(df: pd.DataFrame) -> alt.X:
+    """The epoch axis: ticks at whole epochs when every record is at a whole epoch.
+
+    Records made every `eval_every` steps fall between epochs (epoch = step / steps per
+    epoch); then the axis keeps its fractional ticks, since they are where the points are.
+    """
+    epochs = pd.to_numeric(df["epoch"], errors="coerce").dropna().to_numpy(dtype=float)
+    if len(epochs) and np.all(epochs == np.round(epochs)):
+        return alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1, format="d"))
+    return alt.X("epoch:Q", title="epoch")
+
+
+def metric_frame(runs: Runs, metrics: Mapping[str, str]) -> pd.DataFrame:
+    """Long table run, epoch, step, series, value for `metrics` = {record key: series name}.
+
+    Records without the key (or with None, e.g. a loss that became NaN) are left out, so a
+    diverged run keeps its curve up to the last finite point.
+    """
+    rows = []
+    for label, records in runs.items():
+        for rec in records:
+            for key, series in metrics.items():
+                value = rec.get(key)
+                if value is None or not np.isfinite(value):
+                    continue
+                rows.append({"run": label, "epoch": rec.get("epoch"), "step": rec.get("step"),
+                             "series": series, "value": float(value)})
+    return pd.DataFrame(rows, columns=["run", "epoch", "step", "series", "value"])
+
+
+def layer_frame(runs: Runs, key: str) -> pd.DataFrame:
+    """Long table run, epoch, layer ("layer 1" ...), value for a per-layer record list."""
+    rows = []
+    for label, records in runs.items():
+        for rec in records:
+            for i, value in enumerate(rec.get(key) or [], start=1):
+                if value is None or not np.isfinite(value):
+                    continue
+                rows.append({"run": label, "epoch": rec.get("epoch"), "step": rec.get("step"),
+                             "layer": f"layer {i}", "layer_index": i, "value": float(value)})
+    return pd.DataFrame(rows, columns=["run", "epoch", "step", "layer", "layer_index", "value"])
+
+
+def with_start(df: pd.DataFrame, value: float = 1.0) -> pd.DataFrame:
+    """`layer_frame` plus the point (epoch 0, `value`) for every layer of every run.
+
+    The training records start after the first epoch (or the first `eval_every` steps), but
+    mean|W⁽ˡ⁾|ₜ / mean|W⁽ˡ⁾|₀ is 1 at t = 0 by definition: without this point a run whose
+    weights grew 20-fold in its first epoch would seem to start at 20. Layers that already
+    have an epoch-0 row keep it.
+    """
+    if df.empty:
+        return df
+    has_start = set(df.loc[df["epoch"] == 0, ["run", "layer"]].itertuples(index=False))
+    firsts = df.drop_duplicates(["run", "layer"])
+    start = [{"run": r.run, "epoch": 0.0, "step": 0, "layer": r.layer,
+              "layer_index": r.layer_index, "value": value}
+             for r in firsts.itertuples(index=False) if (r.run, r.layer) not in has_start]
+    return pd.concat([pd.DataFrame(start, columns=df.columns), df], ignore_index=True)
+
+
+def _lines(
+    df: pd.DataFrame, *, y_title: str, title: str, series_title: str, several: bool,
+    y_scale: alt.Scale | None = None, series: str = "series", legend_title: str = "run",
+) -> alt.LayerChart:
+    """One line per (run, series); colour = series for one run, = run for several (except
+    per-layer curves, which keep colour = layer and dash the runs).
+
+    The records are marked by points in a second layer that has no legend: a line mark's
+    own `point=True` makes Vega-Lite draw every legend symbol as a filled circle, black in a
+    strokeDash legend, so "train" and "validation" looked the same.
+    """
+    y = alt.Y("value:Q", title=y_title, scale=y_scale or alt.Undefined)
+    tooltip = ["run:N", f"{series}:N", alt.Tooltip("epoch:Q", format=".2f"),
+               alt.Tooltip("value:Q", format=".4g")]
+    if several and series == "layer":
+        # Per-layer curves of a few runs: colour = layer (there may be 11), dash = run.
+        colour, dash, detail = "layer:N", "run:N", "run:N"
+        colour_title, dash_title = "layer", legend_title
+    elif several:
+        colour, dash, detail = "run:N", f"{series}:N", f"{series}:N"
+        colour_title, dash_title = legend_title, series_title
+    else:
+        colour, dash, detail = f"{series}:N", None, None
+        colour_title, dash_title = series_title, None
+
+    def channels(legend: bool) -> dict:
+        out = {"color": alt.Color(colour, title=colour_title, sort=None, scale=PALETTE,
+                                  legend=_legend(colour_title) if legend else None)}
+        if dash is not None:
+            out["strokeDash"] = alt.StrokeDash(dash, title=dash_title, sort=None,
+                                               legend=_legend(dash_title) if legend else None)
+            out["detail"] = detail
+        return out
+
+    # The layers inherit the encoding; the points' own colour and dash (no legend) override it.
+    layers = [alt.Chart().mark_line(strokeWidth=2)]
+    if len(df) <= 400:
+        layers.append(alt.Chart().mark_point(filled=True, size=20, opacity=1).encode(
+            **channels(legend=False)))
+    entries = df[colour.split(":")[0]].nunique() + (df[dash.split(":")[0]].nunique() if dash
+                                                     else 0)
+    return alt.layer(*layers, data=df, title=title).encode(
+        x=_epoch_x(df), y=y, tooltip=tooltip, **channels(legend=True),
+    ).properties(height=_height(entries, 2 if dash else 1))
+
+
+def _height(entries: int, legends: int) -> int:
+    """HEIGHT, or more when the legends need it: Streamlit fits the whole chart into this
+    height and cuts off what does not fit, such as the runs' legend under 11 layers.
+
+    A legend row takes about 25 px, a legend's title 30 px, the chart's title 60 px.
+    """
+    return max(HEIGHT, 25 * entries + 30 * legends + 60)
+
+
+def accuracy_chart(runs: Runs, *, legend_title: str = "run", test: bool = False) -> alt.Chart:
+    """Train and validation accuracy per epoch (and test accuracy when `test`)."""
+    metrics = {"train_acc": "train", "val_acc": "validation"}
+    if test:
+        metrics["test_acc"] = "test"
+    df = metric_frame(runs, metrics)
+    return _lines(df, y_title="accuracy", title="Accuracy", series_title="split",
+                  several=len(runs) > 1, y_scale=alt.Scale(domain=[0, 1]),
+                  legend_title=legend_title)
+
+
+def loss_chart(runs: Runs, *, legend_title: str = "run") -> alt.Chart:
+    """Cross-entropy loss per epoch on the training and validation sets."""
+    df = metric_frame(runs, {"train_loss": "train", "val_loss": "validation"})
+    return _lines(df, y_title="cross-entropy loss", title="Loss", series_title="split",
+                  several=len(runs) > 1, legend_title=legend_title)
+
+
+def gap_chart(runs: Runs, *, legend_title: str = "run") -> alt.Chart:
+    """The overfitting gap: train accuracy minus validation accuracy, per epoch."""
+    gap = {
+        label: [
+            {**rec, "gap": rec["train_acc"] - rec["val_acc"]}
+            for rec in records
+            if rec.get("train_acc") is not None and rec.get("val_acc") is not None
+        ]
+        for label, records in runs.items()
+    }
+    df = metric_frame(gap, {"gap": "train − validation"})
+    chart = alt.Chart(df, title="Overfitting gap (train − validation accuracy)").mark_line(
+        point=len(df) <= 400, strokeWidth=2
+    ).encode(
+        x=_epoch_x(df),
+        y=alt.Y("value:Q", title="accuracy gap"),
+        color=alt.Color("run:N", title=legend_title, sort=None, scale=PALETTE,
+                        legend=_legend(legend_title)),
+        tooltip=["run:N", alt.Tooltip("epoch:Q", format=".2f"),
+                 alt.Tooltip("value:Q", format=".4f")],
+    )
+    return chart.properties(height=HEIGHT)
+
+
+def weight_amplitude_chart(runs: Runs, *, legend_title: str = "run") -> alt.Chart:
+    """mean|W⁽ˡ⁾|ₜ / mean|W⁽ˡ⁾|₀ per layer l against epoch t; every layer begins at 1 (epoch 0)."""
+    df = with_start(layer_frame(runs, "mean_abs_w_rel"))
+    # Short titles: Streamlit fits the whole chart into HEIGHT pixels, which leaves the plot
+    # about 140 px tall, and a rotated y title longer than that sticks out above the plot and
+    # pushes the chart title off the top of the canvas (the old "mean |W| / mean |W| at start").
+    return _lines(df, y_title="mean |W|, start = 1", series="layer",
+                  title="Weight amplitude per layer", series_title="layer",
+                  several=len(runs) > 1, legend_title=legend_title)
+
+
+def update_ratio_chart(runs: Runs, *, legend_title: str = "run") -> alt.Chart:
+    """‖ΔW‖ / ‖W‖ of the last step per layer, on a log scale (healthy: around 1e-3)."""
+    df = layer_frame(runs, "update_ratio")
+    df = df[df["value"] > 0]  # a log scale cannot show 0 (no step made yet)
+    return _lines(df, y_title="‖ΔW‖ / ‖W‖", series="layer",
+                  title="Update-to-weight ratio per layer", series_title="layer",
+                  several=len(runs) > 1, y_scale=alt.Scale(type="log"),
+                  legend_title=legend_title)
+
+
+def decision_grid(
+    predict_proba: Callable[[np.ndarray], np.ndarray], X: np.ndarray, resolution: int = 45,
+    margin: float = 0.1,
+) -> pd.DataFrame:
+    """The predicted class and its probability on a resolution × resolution grid over X (n, 2)."""
+    X = np.asarray(X, dtype=float)
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    pad = (hi - lo) * margin + 1e-9
+    xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution)
+    ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution)
+    gx, gy = np.meshgrid(xs, ys)
+    grid = np.column_stack([gx.ravel(), gy.ravel()])
+    P = np.asarray(predict_proba(grid.astype(np.float32)))
+    dx, dy = xs[1] - xs[0], ys[1] - ys[0]
+    return pd.DataFrame({
+        "x1": grid[:, 0] - dx / 2, "x1_end": grid[:, 0] + dx / 2,
+        "x2": grid[:, 1] - dy / 2, "x2_end": grid[:, 1] + dy / 2,
+        "class": P.argmax(axis=1).astype(str), "confidence": P.max(axis=1),
+    })
+
+
+def decision_boundary_chart(grid: pd.DataFrame, X: np.ndarray, y: np.ndarray) -> alt.LayerChart:
+    """The classifier's regions as a heat map (paler where it is unsure), the points on top."""
+    X = np.asarray(X, dtype=float)
+    points = pd.DataFrame({"x1": X[:, 0], "x2": X[:, 1], "class": np.asarray(y).astype(str)})
+    colour = alt.Color("class:N", title="class", scale=alt.Scale(scheme="category10"))
+    heat = alt.Chart(grid).mark_rect().encode(
+        x=alt.X("x1:Q", title="x₁"), x2="x1_end:Q",
+        y=alt.Y("x2:Q", title="x₂"), y2="x2_end:Q",
+        color=colour,
+        opacity=alt.Opacity("confidence:Q", scale=alt.Scale(domain=[0.3, 1], range=[0.1, 0.55]),
+                            legend=None),
+    )
+    dots = alt.Chart(points).mark_circle(size=28, stroke="white", strokeWidth=0.6,
+                                         opacity=0.95).encode(
+        x="x1:Q", y="x2:Q", color=colour, tooltip=["class:N", "x1:Q", "x2:Q"],
+    )
+    return alt.layer(heat, dots, title="Decision boundary").properties(height=HEIGHT + 60)
+
+
+CHARTS: dict[str, Callable[..., alt.Chart]] = {
+    "accuracy": accuracy_chart,
+    "loss": loss_chart,
+    "weights": weight_amplitude_chart,
+    "update": update_ratio_chart,
+    "gap": gap_chart,
+}
+
+
+def chart_order(focus: Sequence[str] = (), several: bool = False) -> list[str]:
+    """Chart names to draw: `focus` first, then the rest; the gap only for comparisons."""
+    names = [n for n in focus if n in CHARTS]
+    rest = ["accuracy", "loss", "weights", "update"] + (["gap"] if several else [])
+    return names + [n for n in rest if n not in names]
+
+
+def thin(records: Sequence[dict], max_points: int = 400) -> list[dict]:
+    """At most about `max_points` records, evenly spaced, always keeping the first and last.
+
+    A live chart of a 2,000-epoch run does not need every point to show its shape, and
+    drawing fewer keeps the redraw cheap.
+    """
+    n = len(records)
+    if n <= max_points:
+        return list(records)
+    idx = np.unique(np.linspace(0, n - 1, max_points).round().astype(int))
+    return [records[i] for i in idx]

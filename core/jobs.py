@@ -1,0 +1,241 @@
+"""Training into the run store: one run, or a sweep of runs, in a background thread.
+
+A Streamlit click reruns the page script, so training cannot live in the script: here it runs in a
+thread that writes every record to the `RunStore` as it is made, while the page (any number of
+reruns later) reads `RunJob.runs` to draw, and `RunJob.stop()` ends the run between two
+minibatches. Several sessions each own one job; the store keeps their writes apart.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from core.runs import RunStore
+
+__all__ = ["Trainable", "record_run", "LiveRun", "RunJob", "ENDED", "single_blas_thread"]
+
+ENDED = ("finished", "stopped", "diverged", "failed", "skipped")
+
+
+def single_blas_thread() -> None:
+    """Run BLAS on one thread in this process (process-wide, idempotent).
+
+    The MLP's matrices are small: OpenBLAS's worker threads gain little on them and, when the
+    cores are busy (two sessions training, a test suite), spin-wait so badly that an epoch took
+    38× longer in our measurement. One thread per training job uses the cores better.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # scikit-learn brings threadpoolctl; without it, keep the default
+        return
+    threadpool_limits(limits=1, user_api="blas")
+
+
+class Trainable(Protocol):
+    """What `record_run` needs of a `core.training.TrainingRun`."""
+
+    config: Any
+    status: str
+    message: str
+    train_seconds: float
+
+    def run(self, should_stop: Callable[[], bool] | None = None) -> Iterator[dict]: ...
+    def summary(self) -> dict: ...
+
+
+# Engine statuses that the store does not have map onto the nearest one it does.
+_ENGINE_STATUS = {"finished": "finished", "early_stopped": "finished", "stopped": "stopped",
+                  "diverged": "diverged", "running": "stopped", "ready": "stopped"}
+
+
+def record_run(
+    store: RunStore, run: Trainable, *, label: str = "", sweep: str = "",
+    should_stop: Callable[[], bool] | None = None,
+    on_start: Callable[[int], None] | None = None,
+    on_record: Callable[[dict], None] | None = None,
+) -> int:
+    """Train `run`, storing every record as it is made; returns the run id.
+
+    Whatever ends the loop (the end, Stop, divergence, an exception, a KeyboardInterrupt), the
+    run's row is closed with a status and every record already made stays stored.
+    """
+    settings = run.config.to_dict() if hasattr(run.config, "to_dict") else dict(run.config)
+    run_id = store.create_run(settings, label=label, sweep=sweep)
+    if on_start is not None:
+        on_start(run_id)
+    status, message = "failed", ""
+    try:
+        for record in run.run(should_stop):
+            store.add_record(run_id, record)
+            if on_record is not None:
+                on_record(record)
+        status = _ENGINE_STATUS.get(run.status, "finished")
+        message = run.message
+        if run.status == "early_stopped" and not message:
+            message = "stopped early: validation accuracy stopped improving"
+    except Exception as exc:  # the run failed, but what it made is kept
+        status, message = "failed", f"{type(exc).__name__}: {exc}"
+    except BaseException:
+        status, message = "stopped", "interrupted"
+        raise
+    finally:
+        summary: dict = {}
+        try:
+            summary = run.summary()
+        except Exception:  # a summary is a convenience; never lose the status over it
+            summary = {}
+        store.finish_run(run_id, status, message=message,
+                         train_seconds=getattr(run, "train_seconds", None), summary=summary)
+    return run_id
+
+
+@dataclass
+class LiveRun:
+    """What a watching page needs of one run while it trains (kept in memory, also stored)."""
+
+    label: str
+    config: Any
+    run_id: int | None = None
+    records: list[dict] = field(default_factory=list)
+    status: str = "waiting"
+    message: str = ""
+    model: Any = None
+    data: Any = None
+
+
+class RunJob:
+    """Train one run, or a sweep of runs one after another, in a background thread.
+
+    `make_run(config)` builds a `TrainingRun`; it is called in the thread, so a slow data load
+    does not block the page. `stop()` ends the current run between two minibatches and skips the
+    rest of the sweep. The thread never touches Streamlit: the page reads `runs` to draw.
+    """
+
+    def __init__(
+        self, store: RunStore, configs: Sequence[tuple[str, Any]],
+        make_run: Callable[[Any], Trainable], *, sweep: str = "",
+    ) -> None:
+        self.store = store
+        self.make_run = make_run
+        self.sweep = sweep
+        self.runs = [LiveRun(label=label, config=cfg) for label, cfg in configs]
+        self.started = time.time()
+        self.ended: float | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._work, name="handprop-train", daemon=True)
+
+    def start(self) -> RunJob:
+        single_blas_thread()
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def done(self) -> bool:
+        return self._thread.ident is not None and not self._thread.is_alive()
+
+    def join(self, timeout: float | None = None) -> bool:
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def run_ids(self) -> list[int]:
+        return [r.run_id for r in self.runs if r.run_id is not None]
+
+    def progress(self) -> tuple[float, float | None]:
+        """(fraction of all epochs trained, estimated seconds left; None before the first record).
+
+        A finished run counts all its epochs, a stopped or diverged one the epochs it made.
+        """
+        total = sum(_epochs(r.config) for r in self.runs) or 1.0
+        done = 0.0
+        for r in self.runs:
+            if r.status == "finished":
+                done += _epochs(r.config)
+            elif r.records:
+                done += float(r.records[-1].get("epoch") or 0.0)
+        done = min(done, total)
+        if self.done:
+            return done / total, 0.0
+        elapsed = time.time() - self.started
+        left = None if done <= 0 else max(0.0, elapsed / done * (total - done))
+        return done / total, left
+
+    def progress_text(self) -> str:
+        """"40% of the epochs trained · 1 of 3 runs ended · about 12 s left"."""
+        frac, left = self.progress()
+        text = f"{frac:.0%} of the epochs trained"
+        if len(self.runs) > 1:
+            ended = sum(1 for r in self.runs if r.status in ENDED)
+            text += f" · {ended} of {len(self.runs)} runs ended"
+        if left is not None and not self.done:
+            text += f" · about {left:.0f} s left"
+        return text
+
+    def outcomes(self) -> list[tuple[str, str]]:
+        """(kind, sentence) for each run that did not simply finish: what happened, in words,
+        and what was kept. kind is "warning" (diverged), "error" (failed) or "info" (stopped)."""
+        out = []
+        for r in self.runs:
+            n, where = len(r.records), (f"run #{r.run_id}" if r.run_id is not None
+                                        else "not stored")
+            if r.status == "diverged":
+                out.append(("warning", f"**{r.label}** {r.message or 'diverged'}: the weights "
+                            f"blew up, so training ended there. The curve up to that point is "
+                            f"kept ({n} records, {where})."))
+            elif r.status == "failed":
+                out.append(("error", f"**{r.label}** failed: {r.message}"))
+            elif r.status == "stopped":
+                out.append(("info", f"**{r.label}** {r.message or 'stopped'}. Its {n} finished "
+                            f"records are kept ({where})."))
+        return out
+
+    def _work(self) -> None:
+        for live in self.runs:
+            if self._stop.is_set():
+                live.status, live.message = "skipped", "not started: the sweep was stopped"
+                continue
+            live.status = "running"
+            try:
+                run = self.make_run(live.config)
+            except Exception as exc:
+                # Not even built (bad settings, data unavailable): record the failure in words.
+                run_id = self.store.create_run(_settings_of(live.config), label=live.label,
+                                               sweep=self.sweep)
+                live.run_id, live.status = run_id, "failed"
+                live.message = f"{type(exc).__name__}: {exc}"
+                self.store.finish_run(run_id, "failed", message=live.message)
+                continue
+            live.model, live.data = getattr(run, "model", None), getattr(run, "data", None)
+            try:
+                run_id = record_run(
+                    self.store, run, label=live.label, sweep=self.sweep,
+                    should_stop=self._stop.is_set,
+                    on_start=lambda i, live=live: setattr(live, "run_id", i),
+                    on_record=live.records.append,
+                )
+                info = self.store.get_run(run_id)
+                live.status = info.status if info else "failed"
+                live.message = info.message if info else "the run's row has gone"
+            except Exception as exc:  # the database itself failed (disk full, locked too long)
+                live.status, live.message = "failed", f"{type(exc).__name__}: {exc}"
+        self.ended = time.time()
+        self.store.close()
+
+
+def _epochs(config: Any) -> float:
+    return float(getattr(config, "epochs", None) or 1)
+
+
+def _settings_of(config: Any) -> dict:
+    return config.to_dict() if hasattr(config, "to_dict") else dict(config)

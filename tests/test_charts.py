@@ -1,0 +1,193 @@
+"""Chart builders: the numbers in each Vega-Lite spec are the records' numbers, by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core import charts
+
+
+def rec(epoch: float, train: float, val: float, w_rel=(1.0, 1.0), ratio=(None, None),
+        loss: float | None = 1.0) -> dict:
+    return {"step": int(epoch * 10), "epoch": epoch, "train_acc": train, "val_acc": val,
+            "test_acc": val, "train_loss": loss, "val_loss": loss, "mean_abs_w_rel": list(w_rel),
+            "update_ratio": list(ratio)}
+
+
+def spec_rows(chart) -> list[dict]:
+    """All data rows of a chart's spec (Altair moves a DataFrame into `datasets`)."""
+    spec = chart.to_dict()
+    return [row for rows in spec.get("datasets", {}).values() for row in rows]
+
+
+def encoding(chart) -> dict:
+    spec = chart.to_dict()
+    return spec.get("encoding") or spec["layer"][0]["encoding"]
+
+
+def test_accuracy_one_run_coloured_by_split_with_the_records_values() -> None:
+    runs = {"run": [rec(1, 0.5, 0.4), rec(2, 0.75, 0.625)]}
+    chart = charts.accuracy_chart(runs)
+    rows = spec_rows(chart)
+    got = {(r["series"], r["epoch"]): r["value"] for r in rows}
+    assert got == {("train", 1): 0.5, ("validation", 1): 0.4,
+                   ("train", 2): 0.75, ("validation", 2): 0.625}
+    enc = encoding(chart)
+    assert enc["color"]["field"] == "series"
+    assert enc["y"]["scale"]["domain"] == [0, 1]
+
+
+def test_sweep_overlay_one_colour_per_run_with_legend_title() -> None:
+    runs = {f"η = {lr}": [rec(1, a, a - 0.1), rec(2, a + 0.1, a)]
+            for lr, a in [(0.2, 0.5), (1, 0.8), (5, 0.2)]}
+    chart = charts.accuracy_chart(runs, legend_title="learning rate")
+    rows = spec_rows(chart)
+    assert {r["run"] for r in rows} == {"η = 0.2", "η = 1", "η = 5"}
+    assert len(rows) == 3 * 2 * 2
+    enc = encoding(chart)
+    assert enc["color"]["field"] == "run" and enc["color"]["title"] == "learning rate"
+    assert enc["strokeDash"]["field"] == "series"  # train solid, validation dashed
+
+
+def test_diverged_run_keeps_its_curve_up_to_the_last_finite_loss() -> None:
+    runs = {"η = 50": [rec(1, 0.3, 0.3, loss=2.5), rec(2, 0.1, 0.1, loss=float("nan")),
+                       rec(3, 0.1, 0.1, loss=None)]}
+    rows = spec_rows(charts.loss_chart(runs))
+    assert sorted((r["epoch"], r["value"]) for r in rows) == [(1, 2.5), (1, 2.5)]
+
+
+def test_gap_is_train_minus_validation() -> None:
+    runs = {"2 layers": [rec(1, 0.9, 0.85), rec(2, 0.99, 0.9)],
+            "10 layers": [rec(1, 0.8, 0.8)]}
+    rows = spec_rows(charts.gap_chart(runs))
+    got = {(r["run"], r["epoch"]): r["value"] for r in rows}
+    assert got == pytest.approx({("2 layers", 1): 0.05, ("2 layers", 2): 0.09,
+                                 ("10 layers", 1): 0.0})
+
+
+def test_weight_amplitude_per_layer_starts_at_one() -> None:
+    runs = {"deep": [rec(0, 0.1, 0.1, w_rel=(1.0, 1.0, 1.0)),
+                     rec(1, 0.5, 0.5, w_rel=(1.25, 0.5, 2.0))]}
+    chart = charts.weight_amplitude_chart(runs)
+    rows = spec_rows(chart)
+    got = {(r["layer"], r["epoch"]): r["value"] for r in rows}
+    assert got == {("layer 1", 0): 1.0, ("layer 2", 0): 1.0, ("layer 3", 0): 1.0,
+                   ("layer 1", 1): 1.25, ("layer 2", 1): 0.5, ("layer 3", 1): 2.0}
+    assert encoding(chart)["color"]["field"] == "layer"
+
+
+def test_update_ratio_drops_missing_and_zero_values_for_its_log_scale() -> None:
+    runs = {"r": [rec(0, 0.1, 0.1, ratio=(None, None)), rec(1, 0.2, 0.2, ratio=(1e-3, 0.0)),
+                  rec(2, 0.3, 0.3, ratio=(2e-3, 4e-4))]}
+    chart = charts.update_ratio_chart(runs)
+    rows = spec_rows(chart)
+    assert sorted((r["layer"], r["epoch"], r["value"]) for r in rows) == [
+        ("layer 1", 1, 1e-3), ("layer 1", 2, 2e-3), ("layer 2", 2, 4e-4)]
+    assert encoding(chart)["y"]["scale"]["type"] == "log"
+
+
+def test_decision_grid_follows_a_known_classifier() -> None:
+    # P(class 1) = 1 where x1 > 0.5: the grid must say class 1 exactly right of that line.
+    def proba(X: np.ndarray) -> np.ndarray:
+        p1 = (X[:, 0] > 0.5).astype(float) * 0.8 + 0.1
+        return np.column_stack([1 - p1, p1])
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 1, size=(50, 2))
+    y = (X[:, 0] > 0.5).astype(int)
+    grid = charts.decision_grid(proba, X, resolution=20)
+    assert len(grid) == 400
+    centre = (grid["x1"] + grid["x1_end"]) / 2
+    assert ((grid["class"] == "1") == (centre > 0.5)).all()
+    assert np.allclose(grid["confidence"], 0.9)
+    assert grid["x1"].min() < X[:, 0].min() and grid["x1_end"].max() > X[:, 0].max()
+    chart = charts.decision_boundary_chart(grid, X, y)
+    spec = chart.to_dict()
+    assert [layer["mark"]["type"] for layer in spec["layer"]] == ["rect", "circle"]
+    n_rows = sorted(len(rows) for rows in spec["datasets"].values())
+    assert n_rows == [50, 400]
+
+
+def test_thin_keeps_first_last_and_at_most_max_points() -> None:
+    records = [rec(i / 10, 0.5, 0.5) for i in range(2001)]
+    thinned = charts.thin(records, max_points=400)
+    assert len(thinned) <= 400
+    assert thinned[0] is records[0] and thinned[-1] is records[-1]
+    epochs = [r["epoch"] for r in thinned]
+    assert epochs == sorted(epochs)
+    gaps = np.diff(epochs)
+    assert gaps.max() <= 2 * gaps.min() + 1e-9  # evenly spaced
+    short = records[:50]
+    assert charts.thin(short) == short
+
+
+def test_chart_order_puts_the_experiments_charts_first() -> None:
+    assert charts.chart_order() == ["accuracy", "loss", "weights", "update"]
+    assert charts.chart_order(("weights", "update"), several=True) == [
+        "weights", "update", "accuracy", "loss", "gap"]
+    assert charts.chart_order(("boundary", "gap")) == ["gap", "accuracy", "loss", "weights",
+                                                       "update"]
+
+
+def test_several_runs_legends_show_line_samples_not_dots() -> None:
+    """Colour and dash legends draw line samples (so dashed "validation" differs from solid
+    "train"); the points that mark the records carry no legend, whose circles hid the dash."""
+    runs = {"η = 0.2": [rec(1, 0.5, 0.4), rec(2, 0.6, 0.5)],
+            "η = 1": [rec(1, 0.7, 0.6), rec(2, 0.8, 0.7)]}
+    for chart in (charts.accuracy_chart(runs), charts.loss_chart(runs),
+                  charts.weight_amplitude_chart(runs), charts.gap_chart(runs)):
+        spec = chart.to_dict()
+        enc = encoding(chart)
+        legends = [enc[ch]["legend"] for ch in ("color", "strokeDash") if ch in enc]
+        assert legends and all(leg["symbolType"] == "stroke" for leg in legends), spec["title"]
+        if "strokeDash" in enc:  # a line mark's point=True would turn these into dots
+            marks = [layer["mark"] for layer in spec["layer"]]
+            assert not any(m.get("point") for m in marks)
+            points = [la for la in spec["layer"] if la["mark"]["type"] == "point"]
+            assert points and all(la["encoding"][ch]["legend"] is None for la in points
+                                  for ch in ("color", "strokeDash"))
+    assert "strokeDash" in encoding(charts.accuracy_chart(runs))
+
+
+def test_weight_amplitude_has_its_epoch_zero_point_at_one_for_every_layer_and_run() -> None:
+    # The records start after epoch 1, where a too-large η has already grown |W| 20-fold.
+    runs = {"η = 50": [rec(1, 0.1, 0.1, w_rel=(15.0, 22.0, 18.0)),
+                       rec(2, 0.1, 0.1, w_rel=(16.0, 23.0, 19.0))],
+            "η = 0.5": [rec(1, 0.8, 0.8, w_rel=(1.1, 1.2, 1.3))]}
+    rows = spec_rows(charts.weight_amplitude_chart(runs))
+    start = {(r["run"], r["layer"]): r["value"] for r in rows if r["epoch"] == 0}
+    assert start == {(run, f"layer {i}"): 1.0 for run in runs for i in (1, 2, 3)}
+    assert len(rows) == 6 + 9  # the start points, and every record's layers
+    # A run that already has its epoch-0 record gets no second start point.
+    runs = {"r": [rec(0, 0.1, 0.1, w_rel=(1.0, 1.0)), rec(1, 0.5, 0.5, w_rel=(2.0, 3.0))]}
+    rows = spec_rows(charts.weight_amplitude_chart(runs))
+    assert sorted((r["layer"], r["epoch"]) for r in rows) == [
+        ("layer 1", 0), ("layer 1", 1), ("layer 2", 0), ("layer 2", 1)]
+
+
+def test_epoch_axis_ticks_whole_epochs_only_when_records_are_per_epoch() -> None:
+    per_epoch = {"r": [rec(1, 0.5, 0.4), rec(2, 0.6, 0.5), rec(3, 0.7, 0.6)]}
+    for build in (charts.accuracy_chart, charts.loss_chart, charts.gap_chart,
+                  charts.weight_amplitude_chart):
+        axis = encoding(build(per_epoch))["x"]["axis"]
+        assert axis["tickMinStep"] == 1 and axis["format"] == "d"
+    # eval_every records fall between epochs: fractional ticks and values stay.
+    sub_epoch = {"r": [rec(0.35, 0.5, 0.4), rec(0.7, 0.6, 0.5), rec(1, 0.7, 0.6)]}
+    chart = charts.accuracy_chart(sub_epoch)
+    assert "axis" not in encoding(chart)["x"]
+    assert sorted({r["epoch"] for r in spec_rows(chart)}) == [0.35, 0.7, 1]
+
+
+def test_weight_amplitude_titles_fit_the_plot_streamlit_leaves() -> None:
+    """Streamlit fits the whole chart into its height, leaving the plot ~140 px: a longer
+    rotated y title sticks out above it and pushes the chart title off the canvas."""
+    enc = encoding(charts.weight_amplitude_chart({"r": [rec(1, 0.5, 0.5)]}))
+    assert len(enc["y"]["title"]) <= 20
+
+
+def test_many_layers_make_the_chart_tall_enough_for_both_legends() -> None:
+    runs = {f"run {i}": [rec(1, 0.5, 0.5, w_rel=(1.5,) * 11)] for i in range(2)}
+    assert charts.weight_amplitude_chart(runs).to_dict()["height"] >= 25 * 13 + 60
+    few = {f"run {i}": [rec(1, 0.5, 0.5)] for i in range(3)}
+    assert charts.accuracy_chart(few).to_dict()["height"] == charts.HEIGHT
