@@ -102,8 +102,16 @@ def _spec(shape: tuple[int, ...], height: int) -> dict:
 
 
 def network_spec(shape, weights, biases, activations, step=None, height: int = 320) -> dict:
-    """Vega-Lite spec (for st.vega_lite_chart) of the network with the step's unit/edge lit."""
-    # A fresh top-level dict around the cached (never mutated) layers: Streamlit only reads them.
-    spec = dict(_spec(tuple(int(n) for n in shape), height))
-    spec["datasets"] = network_data(shape, weights, biases, activations, step)
+    """Vega-Lite spec (for st.vega_lite_chart) of the network with the step's unit/edge lit.
+
+    The two datasets go inline into the layers that use them: Streamlit turns top-level named
+    datasets into Arrow tables on every re-run, which cost more than drawing the rest of the page
+    for these few dozen rows; inline values travel as plain JSON.
+    """
+    data = network_data(shape, weights, biases, activations, step)
+    spec = dict(_spec(tuple(int(n) for n in shape), height))  # the cached dict is never mutated
+    shared = spec.pop("data", None)  # Altair hoists the data most layers share to the top
+    spec["layer"] = [{**layer, "data": {"values": data[layer.get("data", shared)["name"]]}}
+                     for layer in spec["layer"]]
+    spec.pop("datasets", None)
     return spec

@@ -7,6 +7,7 @@ of w11 in full → download the derivation. All numbers come from core.tracer.
 
 import re
 import secrets
+from functools import partial
 
 import pandas as pd
 import streamlit as st
@@ -24,14 +25,14 @@ ACT_NAMES = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU"}
 ss = st.session_state
 
 
+NOTE = "Default weights are illustrative: the homework's Figure 1 is lost."
+
+
 @st.cache_resource(max_entries=64, show_spinner="SymPy is differentiating the whole loss…")
 def solve(W, b, x, y, lr, activation, loss):
-    """Trace, three checks and both downloads for one problem (tuples in, shared read-only out)."""
+    """Trace and three checks for one problem (tuples in, shared read-only out)."""
     trace = trace_step(W, b, x, y, lr, activation, loss)
-    checks = three_checks(trace)
-    note = "Default weights are illustrative: the homework's Figure 1 is lost."
-    return trace, checks, derivation.markdown(trace, checks, note), derivation.tex(trace, checks,
-                                                                                   note)
+    return trace, three_checks(trace)
 
 
 def reset_problem(shape, seed, keep_data: bool = False) -> None:
@@ -189,8 +190,8 @@ x = tuple(x_df.iloc[0].tolist())
 y = tuple(y_df.iloc[0].tolist())
 
 try:
-    trace, checks, md_doc, tex_doc = solve(W, b, x, y, lr, activation, loss)
-    ss.last_good = (trace, checks, md_doc, tex_doc)
+    trace, checks = solve(W, b, x, y, lr, activation, loss)
+    ss.last_good = (trace, checks)
 except ValueError as err:
     cell, layer, complaint = where(str(err), unit)
     text = f"{cell} {complaint}" if cell else complaint
@@ -205,7 +206,7 @@ except ValueError as err:
     if "last_good" not in ss:
         st.stop()
     st.warning("Fix the entry above; below is the last problem that worked.")
-    trace, checks, md_doc, tex_doc = ss.last_good
+    trace, checks = ss.last_good
 if lr > 10:
     st.warning(f"η = {lr:g} is very large: one step will overshoot wildly.")
 
@@ -336,7 +337,9 @@ with st.expander(f"All {len(checks)} gradients, three ways: {n_agree} agree with
 
 st.subheader("Download the derivation")
 d1, d2 = st.columns(2)
-d1.download_button("Markdown (with LaTeX)", md_doc, "backprop_step.md", "text/markdown",
-                   width="stretch")
-d2.download_button("LaTeX (.tex, compiles with pdflatex)", tex_doc, "backprop_step.tex",
+# Written when clicked, not on every re-run: most runs never download.
+d1.download_button("Markdown (with LaTeX)", partial(derivation.markdown, trace, checks, NOTE),
+                   "backprop_step.md", "text/markdown", width="stretch")
+d2.download_button("LaTeX (.tex, compiles with pdflatex)",
+                   partial(derivation.tex, trace, checks, NOTE), "backprop_step.tex",
                    "application/x-tex", width="stretch")

@@ -34,3 +34,24 @@ def test_step_to_w11_update_and_see_formula(page, app_url, wait_app, screenshot_
     assert "η" in text and "0.200243" in text, text
     assert page.locator('[data-testid="stException"]').count() == 0
     page.screenshot(path=str(screenshot_dir / "backprop_w11_update.png"), full_page=True)
+
+
+def test_both_downloads_deliver_the_derivation(page, app_url, wait_app, tmp_path) -> None:
+    """The files are written when the button is clicked (deferred data): what arrives must be
+    the whole derivation, and the .tex must compile."""
+    from core.export import compile_tex
+
+    page.goto(app_url + "/backprop")
+    wait_app(page, timeout=120_000)
+    page.get_by_role("heading", name="Download the derivation").wait_for(timeout=60_000)
+    texts = {}
+    for label in ("Markdown (with LaTeX)", "LaTeX (.tex, compiles with pdflatex)"):
+        with page.expect_download(timeout=60_000) as info:
+            page.get_by_role("button", name=label).click()
+        path = tmp_path / info.value.suggested_filename
+        info.value.save_as(path)
+        texts[path.suffix] = path.read_text(encoding="utf-8")
+    assert "The update of w11 in full" in texts[".md"] and "0.2002428" in texts[".md"]
+    assert texts[".tex"].startswith(r"\documentclass")
+    ok, log = compile_tex(texts[".tex"])
+    assert ok, log

@@ -92,14 +92,16 @@ def test_network_drawing_labels_every_weight_and_lights_the_current_edge() -> No
     t = homework()
     step = next(s for s in t.steps if s.name == "∂L/∂w21^(2)")
     spec = network_spec((3, 2, 2), t.problem.W, t.problem.b, t.activations, step)
-    edges, nodes = spec["datasets"]["edges"], spec["datasets"]["nodes"]
+    # Rules and weight labels draw the edges; circles and their texts draw the nodes.
+    edges, nodes = spec["layer"][0]["data"]["values"], spec["layer"][2]["data"]["values"]
+    assert spec["layer"][1]["data"]["values"] is edges
+    assert all(layer["data"]["values"] is nodes for layer in spec["layer"][2:])
+    assert "datasets" not in spec and "data" not in spec  # inline: no Arrow round trip
     assert sorted(e["label"] for e in edges) == sorted(
         f"{w:.3g}" for layer in HW.W for row in layer for w in row)
     lit = [e for e in edges if e["lit"]]
     assert len(lit) == 1 and lit[0]["label"] == "0.2" and lit[0]["x"] == 1  # w21 of layer 2
     assert [n["name"] for n in nodes if n["lit"]] == ["ŷ2"]
-    data_names = {layer.get("data", spec.get("data"))["name"] for layer in spec["layer"]}
-    assert data_names == {"edges", "nodes"}
 
 
 def test_practice_inputs_are_never_zero_and_minus_zero_prints_as_zero() -> None:
@@ -116,7 +118,7 @@ def test_crowded_layers_label_only_the_lit_edge() -> None:
     t = trace_step(p.W, p.b, p.x, p.y, 0.1)
     step = next(s for s in t.steps if s.name == "∂L/∂w15^(1)")
     edges = network_spec((6, 2, 2), t.problem.W, t.problem.b, t.activations,
-                         step)["datasets"]["edges"]
+                         step)["layer"][0]["data"]["values"]
     first = [e for e in edges if e["x"] == 0]
     assert [e["label"] for e in first if e["label"]] == [f"{p.W[0][0][4]:.3g}"]
     assert all(e["label"] for e in edges if e["x"] == 1)
