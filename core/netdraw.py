@@ -20,12 +20,19 @@ def _ys(n: int) -> list[float]:
     return [(n - 1) / 2 - k for k in range(n)]
 
 
-def _unit_name(ell: int, j: int, n_layers: int) -> str:
-    if ell == 0:
-        return f"x{j + 1}"
-    if ell == n_layers:
-        return f"ŷ{j + 1}"
-    return f"h{j + 1}" if n_layers == 2 else f"h{ell}.{j + 1}"
+def unit_names(shape) -> list[list[str]]:
+    """Names of the units layer by layer: x1 …, then h1 … (h1.1 … with several hidden layers),
+    then ŷ1 …; the drawing, the tables and the messages all use them."""
+    n_layers = len(shape) - 1
+
+    def name(ell: int, j: int) -> str:
+        if ell == 0:
+            return f"x{j + 1}"
+        if ell == n_layers:
+            return f"ŷ{j + 1}"
+        return f"h{j + 1}" if n_layers == 2 else f"h{ell}.{j + 1}"
+
+    return [[name(ell, j) for j in range(n)] for ell, n in enumerate(shape)]
 
 
 def network_data(shape, weights, biases, activations, step=None) -> dict[str, list[dict]]:
@@ -38,10 +45,11 @@ def network_data(shape, weights, biases, activations, step=None) -> dict[str, li
     lit_edge = ((step.layer, step.unit, step.source)
                 if step is not None and step.source is not None else None)
     nodes, edges = [], []
+    names = unit_names(shape)
     for ell, n in enumerate(shape):
         for j, y in enumerate(_ys(n)):
             bias = "" if ell == 0 else f"b={float(biases[ell - 1][j]):.3g}"
-            nodes.append({"x": ell, "y": y, "name": _unit_name(ell, j, n_layers),
+            nodes.append({"x": ell, "y": y, "name": names[ell][j],
                           "value": f"{float(activations[ell][j]):.4g}", "bias": bias,
                           "lit": (ell, j) == lit_node})
     for ell in range(n_layers):

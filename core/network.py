@@ -28,36 +28,46 @@ Shape = tuple[int, ...]
 
 
 # ----------------------------------------------------------------------------- validation
-def _number(value, where: str) -> float:
-    """`float(value)`, or ValueError naming `where`. Text is parsed by float() only, never eval."""
+class EntryError(ValueError):
+    """A bad entry: `name` ("weights", "biases", "x", "y", "lr"), its `index` (weights[l][j][i]
+    is ("weights", (l, j, i))) and what is wrong, `complaint`. The message names the entry on its
+    own ("weights[0][1][2] is nan"); a page can use the fields to point at the cell."""
+
+    def __init__(self, name: str, index: tuple[int, ...], complaint: str) -> None:
+        self.name, self.index, self.complaint = name, index, complaint
+        super().__init__(f"{name}{''.join(f'[{i}]' for i in index)} {complaint}")
+
+
+def _number(value, name: str, index: tuple[int, ...] = ()) -> float:
+    """`float(value)`, or EntryError for the entry. Text is parsed by float() only, never eval."""
     if isinstance(value, bool):
-        raise ValueError(f"{where} is a boolean, not a number")
+        raise EntryError(name, index, "is a boolean, not a number")
     if isinstance(value, str):
         value = value.strip().replace("−", "-")  # a minus sign pasted from the page itself
     if value is None or value == "":
-        raise ValueError(f"{where} is empty: type a number")
+        raise EntryError(name, index, "is empty: type a number")
     try:
         v = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{where} is not a number ({value!r})") from None
+        raise EntryError(name, index, f"is not a number ({value!r})") from None
     if math.isnan(v):
-        raise ValueError(f"{where} is nan")
+        raise EntryError(name, index, "is nan")
     if math.isinf(v):
-        raise ValueError(f"{where} is {'inf' if v > 0 else '-inf'}")
+        raise EntryError(name, index, f"is {'inf' if v > 0 else '-inf'}")
     if abs(v) > MAX_ABS:
-        raise ValueError(f"{where} = {v:g} is too large (keep |value| ≤ {MAX_ABS:g})")
+        raise EntryError(name, index, f"= {v:g} is too large (keep |value| ≤ {MAX_ABS:g})")
     return v
 
 
-def _vector(values, where: str, n: int | None = None) -> np.ndarray:
+def _vector(values, name: str, index: tuple[int, ...] = (), n: int | None = None) -> np.ndarray:
     if isinstance(values, str | bytes) or not hasattr(values, "__len__"):
-        raise ValueError(f"{where} must be a list of numbers")
+        raise EntryError(name, index, "must be a list of numbers")
     vals = list(values)
     if n is not None and len(vals) != n:
-        raise ValueError(f"{where} has {len(vals)} entries, expected {n}")
+        raise EntryError(name, index, f"has {len(vals)} entries, expected {n}")
     if not vals:
-        raise ValueError(f"{where} is empty")
-    return np.array([_number(v, f"{where}[{i}]") for i, v in enumerate(vals)], dtype=float)
+        raise EntryError(name, index, "is empty")
+    return np.array([_number(v, name, (*index, i)) for i, v in enumerate(vals)], dtype=float)
 
 
 @dataclass(frozen=True)
@@ -78,7 +88,8 @@ class Problem:
 
 
 def validate(weights, biases, x, y, lr, activation: str, loss: str) -> Problem:
-    """Check every entry; raise ValueError naming the first bad one ("weights[0][1][2] is nan")."""
+    """Check every entry; raise ValueError naming the first bad one ("weights[0][1][2] is nan"),
+    an EntryError when it is one entry of the problem."""
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation {activation!r} is not one of {', '.join(ACTIVATIONS)}")
     if loss not in LOSSES:
@@ -93,16 +104,16 @@ def validate(weights, biases, x, y, lr, activation: str, loss: str) -> Problem:
     Ws, bs, n_in = [], [], len(xv)
     for ell, Wl in enumerate(weights):
         if isinstance(Wl, str | bytes) or not hasattr(Wl, "__len__") or len(Wl) == 0:
-            raise ValueError(f"weights[{ell}] must be a non-empty table (rows: units of layer "
-                             f"{ell + 1})")
-        rows = [_vector(row, f"weights[{ell}][{j}]", n_in) for j, row in enumerate(Wl)]
+            raise EntryError("weights", (ell,), "must be a non-empty table (rows: units of "
+                             f"layer {ell + 1})")
+        rows = [_vector(row, "weights", (ell, j), n_in) for j, row in enumerate(Wl)]
         Ws.append(np.array(rows))
-        bs.append(_vector(biases[ell], f"biases[{ell}]", len(rows)))
+        bs.append(_vector(biases[ell], "biases", (ell,), len(rows)))
         n_in = len(rows)
-    yv = _vector(y, "y", n_in)
+    yv = _vector(y, "y", n=n_in)
     lr_v = _number(lr, "lr")
     if lr_v <= 0:
-        raise ValueError(f"lr = {lr_v:g} must be positive")
+        raise EntryError("lr", (), f"= {lr_v:g} must be positive")
     return Problem(tuple(Ws), tuple(bs), xv, yv, lr_v, activation, loss)
 
 

@@ -5,7 +5,6 @@ pass, loss, deltas, gradients and updates → type your own numbers and get them
 of w11 in full → download the derivation. All numbers come from core.tracer.
 """
 
-import re
 import secrets
 from functools import partial
 
@@ -13,7 +12,8 @@ import pandas as pd
 import streamlit as st
 
 from core import checkwork, derivation, problems
-from core.netdraw import network_spec
+from core.netdraw import network_spec, unit_names
+from core.network import EntryError
 from core.tracer import tex_number, three_checks, trace_step
 from pages import through_app
 
@@ -74,27 +74,17 @@ def editor(df: pd.DataFrame, key: str) -> pd.DataFrame:
     return st.data_editor(df, key=key, column_config=columns)
 
 
-ENTRY = re.compile(r"(weights|biases|x|y)((?:\[\d+\])+) (.*)", re.S)
-
-
-def where(msg: str, unit: list[list[str]]) -> tuple[str, int | None, str]:
-    """core's "weights[0][1][2] is nan" as ("Layer 1, row h2, column x3 (w23)", 0, "is nan"):
-    the cell as the student sees it, the layer index (None for x and y) and the complaint."""
-    m = ENTRY.fullmatch(msg)
-    if m is None:
-        return "", None, msg
-    name, idx, rest = m.group(1), [int(i) for i in re.findall(r"\d+", m.group(2))], m.group(3)
-    if name in ("x", "y") and len(idx) == 1:
-        col = unit[0 if name == "x" else -1][idx[0]]
-        return f"{name}, column {col}", None, rest
-    if name == "weights" and len(idx) == 3:
+def cell(err: EntryError, unit: list[list[str]]) -> str:
+    """The bad entry as the student sees it, e.g. "Layer 1, row h2, column x3 (w23)"."""
+    idx = err.index
+    if err.name in ("x", "y") and len(idx) == 1:
+        return f"{err.name}, column {unit[0 if err.name == 'x' else -1][idx[0]]}"
+    if err.name == "weights" and len(idx) == 3:
         ell, j, i = idx
-        return (f"Layer {ell + 1}, row {unit[ell + 1][j]}, column {unit[ell][i]} "
-                f"(w{j + 1}{i + 1})", ell, rest)
-    if name == "biases" and len(idx) == 2:
-        ell, j = idx
-        return f"Layer {ell + 1}, row {unit[ell + 1][j]}, column b", ell, rest
-    return "", idx[0] if name in ("weights", "biases") else None, msg
+        return f"Layer {ell + 1}, row {unit[ell + 1][j]}, column {unit[ell][i]} (w{j + 1}{i + 1})"
+    if err.name == "biases" and len(idx) == 2:
+        return f"Layer {idx[0] + 1}, row {unit[idx[0] + 1][idx[1]]}, column b"
+    return str(err).removesuffix(f" {err.complaint}")  # a whole row or table: core's own name
 
 
 HOMEWORK_SETTINGS = {"n_in": 3, "n_hidden_layers": 1, "n_out": 2, "activation": "sigmoid",
@@ -158,9 +148,7 @@ else:
             "from [−1, 1], one decimal.", icon=":material/casino:")
 
 n_layers = len(shape) - 1
-unit = [[f"x{i + 1}" for i in range(shape[0])]] + [
-    [f"ŷ{j + 1}" if ell == n_layers else (f"h{j + 1}" if n_layers == 2 else f"h{ell}.{j + 1}")
-     for j in range(shape[ell])] for ell in range(1, n_layers + 1)]
+unit = unit_names(shape)
 
 if ss.get("tables_version") != v:  # the editors' starting tables, built once per problem
     ss.tables_version = v
@@ -193,16 +181,14 @@ try:
     trace, checks = solve(W, b, x, y, lr, activation, loss)
     ss.last_good = (trace, checks)
 except ValueError as err:
-    cell, layer, complaint = where(str(err), unit)
-    text = f"{cell} {complaint}" if cell else complaint
-    if layer is not None:
-        layer_errors[layer].error(text, icon=":material/error:")
-    elif cell.startswith("x"):
-        error_for_x.error(text, icon=":material/error:")
-    elif cell.startswith("y"):
-        error_for_y.error(text, icon=":material/error:")
-    else:
-        st.error(text, icon=":material/error:")
+    # A bad entry is shown under its own table; anything else (η, say) at the top.
+    text, box = str(err), None
+    if isinstance(err, EntryError):
+        text = f"{cell(err, unit)} {err.complaint}"
+        box = {"x": error_for_x, "y": error_for_y}.get(err.name)
+        if err.name in ("weights", "biases"):
+            box = layer_errors[err.index[0]]
+    (box or st).error(text, icon=":material/error:")
     if "last_good" not in ss:
         st.stop()
     st.warning("Fix the entry above; below is the last problem that worked.")

@@ -15,7 +15,7 @@ import pytest
 import sympy as sp
 
 from core import problems
-from core.network import sympy_cost
+from core.network import EntryError, sympy_cost
 from core.tracer import three_checks, trace_step
 
 ACTS = ("sigmoid", "tanh", "relu")
@@ -244,8 +244,12 @@ def with_entry(name, path, value):
     ("lr", (), 0.0, r"lr = 0 must be positive"),
 ])
 def test_bad_entries_raise_value_error_naming_them(name, path, value, message) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=message) as caught:
         trace_step(**with_entry(name, path, value))
+    # The page points at the cell from these fields, not by parsing the message.
+    err = caught.value
+    assert isinstance(err, EntryError) and (err.name, err.index) == (name, path)
+    assert str(err).endswith(f" {err.complaint}")
 
 
 def test_wrong_shapes_are_named() -> None:
