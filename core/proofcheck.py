@@ -205,7 +205,7 @@ def equal_symbolic(a: sp.Expr, b: sp.Expr, ctx: SymbolicK, free: str, mask: Mask
         diff_h = diff.subs(ctx.total_t(), 1)
         if sp.simplify(diff_h) == 0:
             return Check(ctx.label, True,
-                         "simplify(a − b) = 0, sums kept as Sum(…, 1..K), using Σ t_k = 1")
+                         "simplify(a − b) = 0, sums kept as Sum(…, 1..K), using $\\sum_k t_k = 1$")
     return Check(ctx.label, None, "stock SymPy's simplify does not reduce a − b to 0 for "
                  "symbolic K: not decided (see the concrete-K checks)")
 

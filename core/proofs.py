@@ -311,7 +311,9 @@ def _check(proof: Proof, build: Build, mask: Mask, against: Sequence[int], hypot
             for idx in ctx.index_tuples(len(proof.free), _meet(mask, other_mask))
         )
         (passed if ok else failed_k).append(k)
-    how = "cancel(a − b) = 0 in u_q = e^{s_q}" + (", using Σ t_k = 1" if hypothesis else "")
+    # Markdown math: the page shows these details as they are.
+    how = "cancel(a − b) = 0 in $u_q = e^{s_q}$" + (", using $\\sum_k t_k = 1$" if hypothesis
+                                                    else "")
     if failed_k:
         concrete = Check("concrete K", False, "fails for K = " + ", ".join(map(str, failed_k)))
     else:

@@ -34,8 +34,6 @@ SERIES = ["softmax(s)", "softmax(s + c)"]
 MAX_K_BAR_LABELS = 4
 # Streamlit fits title, axes and rows into the height: about 120 px of frame, the rest rows.
 HEAT_FRAME_PX, HEAT_ROW_PX = 120, 28
-# core words its checks in plain text (the .tex export needs that): its math, typeset.
-DETAIL_MATH = {"u_q = e^{s_q}": "$u_q = e^{s_q}$", "Σ t_k = 1": "$\\sum_k t_k = 1$"}
 
 
 @st.cache_resource(show_spinner="SymPy is checking every line (once per server)…")
@@ -65,12 +63,6 @@ def badges(r: StepResult) -> str:
     return f"{sym} {ks}"
 
 
-def detail_markdown(detail: str) -> str:
-    for plain, math in DETAIL_MATH.items():
-        detail = detail.replace(plain, math)
-    return detail
-
-
 def show_proof(number: int, key: str) -> None:
     result = checked(key)
     proof = result.proof
@@ -97,8 +89,7 @@ def show_proof(number: int, key: str) -> None:
             "functions and `cancel(difference) == 0` is "
             f"exact, for every index pair. Checked in {result.seconds:.1f} s, once per server.")
         for r in (*result.steps, end):
-            st.markdown(f"Line {r.number}: {detail_markdown(r.symbolic.detail)}; "
-                        f"{detail_markdown(r.concrete.detail)}")
+            st.markdown(f"Line {r.number}: {r.symbolic.detail}; {r.concrete.detail}")
             st.latex(r.sympy_latex)
     md, tex = documents(key)
     buttons = st.container(horizontal=True)
