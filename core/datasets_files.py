@@ -136,8 +136,9 @@ def mnist_where(folder: Path) -> dict[str, Path | None]:
 
 def mnist_hint(folder: Path) -> str:
     names = ", ".join(p + ".gz" for p in MNIST_PARTS)
-    return (f"put the four MNIST files ({names}; gzipped or not) in {folder}, "
-            "or load with download=True (CLI: --download)")
+    # Worded for the page as much as the command line; from Python: load_dataset(download=True).
+    return (f"put the four MNIST files ({names}; gzipped or not) in {folder}, or fetch them "
+            "by running `python -m core.train --dataset mnist --download` in a terminal")
 
 
 def load_mnist(folder: Path, download_missing: bool = False,
@@ -215,8 +216,8 @@ def parse_cifar_batch(data: bytes, source: str) -> tuple[np.ndarray, np.ndarray]
 
 def cifar_hint(folder: Path) -> str:
     return (f"put {CIFAR10_ARCHIVE} (the python version from "
-            f"https://www.cs.toronto.edu/~kriz/cifar.html) in {folder}, "
-            "or load with download=True (CLI: --download)")
+            f"https://www.cs.toronto.edu/~kriz/cifar.html) in {folder}, or fetch it by running "
+            "`python -m core.train --dataset cifar10 --download` in a terminal")
 
 
 def cifar_present(folder: Path) -> bool:

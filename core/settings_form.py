@@ -16,7 +16,7 @@ from typing import Any
 __all__ = [
     "ACTIVATIONS", "INITS", "OPTIMIZERS", "SCHEDULES", "SWEEPABLE", "MAX_SWEEP",
     "parse_hidden", "parse_number", "parse_settings", "parse_sweep", "sweep_label", "FORM_FIELDS",
-    "form_values", "describe", "formula_tex", "SWEEP_EXAMPLES", "describe_data", "data_missing",
+    "form_values", "describe", "formula_tex", "SWEEP_EXAMPLES", "describe_data",
     "blank_k",
 ]
 
@@ -371,20 +371,6 @@ def describe_data(data: Any) -> str:
         f"{what} mean $\\mu$ = {data.mean:.2f}, standard deviation $\\sigma$ = {data.std:.2f} "
         f"(training set, before normalisation) · normalised by {normalised}"
     )
-
-
-# What core.data says to a programmer ("load with download=True"), and what the page says.
-_DOWNLOAD_HINT = re.compile(r",?\s*or load with download=True \(CLI: --download\)")
-
-
-def data_missing(name: str, why: str) -> str:
-    """Why data set `name` cannot be loaded, for the page: where to put its files and the
-    command that fetches them (the page only reads files that are there; it never downloads)."""
-    if not _DOWNLOAD_HINT.search(why):
-        return why
-    return _DOWNLOAD_HINT.sub(
-        f", or fetch the files by running `python -m core.train --dataset {name} --download` in a "
-        "terminal", why)
 
 
 def blank_k(table: Any) -> Any:

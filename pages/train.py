@@ -34,7 +34,6 @@ from core.settings_form import (
     SWEEP_EXAMPLES,
     SWEEPABLE,
     blank_k,
-    data_missing,
     describe,
     describe_data,
     form_values,
@@ -91,7 +90,7 @@ def start(configs: list[tuple[str, dict]], name: str, legend: str = "run") -> No
         ss["train_error"] = str(exc)
         return
     except DataUnavailable as exc:
-        ss["train_error"] = data_missing(kwargs.get("dataset", ""), str(exc))
+        ss["train_error"] = str(exc)
         return
     sweep = f"{name} · {uuid.uuid4().hex[:8]}"
     ss["train_job"] = RunJob(
@@ -175,7 +174,7 @@ with st.container(border=True):
         )
         if not ok:
             st.info(f"This experiment needs the {preset.requires} files. "
-                    f"{data_missing(preset.requires, why)}. Then reload the page.")
+                    f"{why}. Then reload the page.")
         running = job() is not None and not job().done
         st.button("Run this experiment", key="run_preset", type="primary", on_click=start_preset,
                   disabled=running or not ok)
@@ -242,13 +241,12 @@ with about:
     if config is not None:
         available, why = dataset_available(config.dataset)
         if not available:
-            errors.append(f"{config.dataset} is not available here: "
-                          f"{data_missing(config.dataset, why)}")
+            errors.append(f"{config.dataset} is not available here: {why}")
         else:
             try:
                 data = data_for(config)
             except DataUnavailable as exc:
-                errors.append(data_missing(config.dataset, str(exc)))
+                errors.append(str(exc))
     if data is not None:
         sizes = (data.n_features, *config.hidden, data.n_classes)
         formula = param_formula(sizes)
