@@ -21,18 +21,25 @@ __all__ = ["Trainable", "record_run", "LiveRun", "RunJob", "ENDED", "single_blas
 ENDED = ("finished", "stopped", "diverged", "failed", "skipped")
 
 
-def single_blas_thread() -> None:
-    """Run BLAS on one thread in this process (process-wide, idempotent).
+def limit_blas_threads(n: int = 1) -> None:
+    """Run BLAS on at most `n` threads in this process (process-wide, idempotent); 0 = no limit.
 
     The MLP's matrices are small: OpenBLAS's worker threads gain little on them and, when the
     cores are busy (two sessions training, a test suite), spin-wait so badly that an epoch took
     38× longer in our measurement. One thread per training job uses the cores better.
     """
+    if n <= 0:
+        return
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # scikit-learn brings threadpoolctl; without it, keep the default
         return
-    threadpool_limits(limits=1, user_api="blas")
+    threadpool_limits(limits=n, user_api="blas")
+
+
+def single_blas_thread() -> None:
+    """`limit_blas_threads(1)`: what the page does for every training job."""
+    limit_blas_threads(1)
 
 
 class Trainable(Protocol):

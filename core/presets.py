@@ -105,7 +105,7 @@ PRESETS: dict[str, Preset] = {p.key: p for p in [
         title="Width: 32, 64 or 128 hidden units",
         look_for=(
             "With the tricks on, all three widths fit the training digits almost perfectly and "
-            "end within a point of each other, near 94 % validation accuracy. The homework "
+            "end within about a point of each other, near 94 % validation accuracy. The homework "
             "reports saw 32 units do slightly worse (high bias) and 128 slightly better; here "
             "the differences are the noise of one random seed, while each doubling of the width "
             "doubles the parameter count (25,450, 50,890 and 101,770 on MNIST)."
@@ -122,7 +122,7 @@ PRESETS: dict[str, Preset] = {p.key: p for p in [
         title="Depth: 2 or 10 hidden layers, and the overfitting gap",
         look_for=(
             "Both nets have 64 units per hidden layer (55,050 and 88,330 parameters on MNIST), "
-            "fit the training set almost perfectly and end between 93 and 95 % validation "
+            "fit the training set almost perfectly and settle between 93 and 95 % validation "
             "accuracy. Watch the gap between training and validation accuracy widen over the "
             "first ten epochs to about 5 points as both learn the noise of the training set along "
             "with the digits; the deeper net gains nothing from its extra layers, and its curves "

@@ -325,7 +325,7 @@ st.subheader("Download the derivation")
 d1, d2 = st.columns(2)
 # Written when clicked, not on every re-run: most runs never download.
 d1.download_button("Markdown (with LaTeX)", partial(derivation.markdown, trace, checks, NOTE),
-                   "backprop_step.md", "text/markdown", width="stretch")
+                   "backprop_step.md", "text/markdown", width="stretch", on_click="ignore")
 d2.download_button("LaTeX (.tex, compiles with pdflatex)",
                    partial(derivation.tex, trace, checks, NOTE), "backprop_step.tex",
-                   "application/x-tex", width="stretch")
+                   "application/x-tex", width="stretch", on_click="ignore")

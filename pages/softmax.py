@@ -94,9 +94,11 @@ def show_proof(number: int, key: str) -> None:
     md, tex = documents(key)
     buttons = st.container(horizontal=True)
     buttons.download_button(f"Proof {number} as Markdown", md, file_name=f"softmax_{key}.md",
-                         mime="text/markdown", key=f"md_{key}", icon=":material/download:")
+                         mime="text/markdown", key=f"md_{key}", icon=":material/download:",
+                             on_click="ignore")
     buttons.download_button(f"Proof {number} as .tex", tex, file_name=f"softmax_{key}.tex",
-                          mime="application/x-tex", key=f"tex_{key}", icon=":material/download:")
+                          mime="application/x-tex", key=f"tex_{key}", icon=":material/download:",
+                             on_click="ignore")
 
 
 def apply_preset(values: list[str]) -> None:

@@ -379,14 +379,15 @@ else:
 
     d1, d2, d3 = st.columns([1, 1, 2])
     d1.download_button("Download the table (CSV)", table_csv(all_runs), "handprop_runs.csv",
-                       mime="text/csv", key="dl_table")
+                       mime="text/csv", key="dl_table", on_click="ignore")
     d2.button("Delete chosen runs", key="delete", on_click=delete_chosen,
               disabled=not ss.overlay_ids)
     with d3:
         pick = st.selectbox("Records of run", list(by_id), key="records_id",
                             format_func=lambda i: f"#{i} {by_id[i].label}")
         st.download_button("Download its records (CSV)", store().records_csv(pick),
-                           f"handprop_run_{pick}.csv", mime="text/csv", key="dl_records")
+                           f"handprop_run_{pick}.csv", mime="text/csv", key="dl_records",
+                           on_click="ignore")
     if ss.get("delete_note"):
         st.info(ss.pop("delete_note"))
     if ss.overlay_ids:

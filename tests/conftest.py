@@ -2,8 +2,12 @@
 
 Browser tests use pytest-playwright's `page` fixture; `app_url` starts the server once per session
 on a free 127.0.0.1 port, waits for `/_stcore/health`, and stops it at the end. The browser is the
-system Chromium (Debian's `chromium`): Playwright's own browser download does not work here, and a
-missing Chromium must fail the browser tests, never skip them silently.
+system Chromium (Debian's `chromium`): Playwright's own browser download does not work here.
+
+Two kinds of test need a system program that pip cannot install: `browser` tests need Chromium and
+`tex` tests need pdflatex. Where one is missing, its tests are skipped with a reason that names the
+Debian package, and the summary says how many; with CI=true they run and fail instead, so CI can
+never pass without them (`.ci/run` installs both).
 """
 
 from __future__ import annotations
@@ -24,21 +28,44 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "screenshots"
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-def chromium_path() -> str:
-    """Path of the system Chromium; HANDPROP_CHROMIUM overrides the search."""
+def find_chromium() -> str | None:
+    """Path of the system Chromium, or None; HANDPROP_CHROMIUM overrides the search."""
     explicit = os.environ.get("HANDPROP_CHROMIUM")
     if explicit:
         return explicit
-    for name in CHROMIUM_CANDIDATES:
-        found = shutil.which(name)
-        if found:
-            return found
-    pytest.fail(
-        "No system Chromium found: install Debian's `chromium` package "
-        "(`.ci/run` does this) or set HANDPROP_CHROMIUM to its path."
-    )
+    return next((found for name in CHROMIUM_CANDIDATES if (found := shutil.which(name))), None)
+
+
+# marker -> (is the tool there, what to install); read once per test session
+SYSTEM_TOOLS = {
+    "browser": (lambda: find_chromium() is not None,
+                "Chromium is not installed: `apt-get install chromium fonts-dejavu-core` "
+                "(Debian) or set HANDPROP_CHROMIUM"),
+    "tex": (lambda: shutil.which("pdflatex") is not None,
+            "pdflatex is not installed: `apt-get install texlive-latex-base` (Debian)"),
+}
+_skipped_for: dict[str, int] = {}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for marker, (present, install) in SYSTEM_TOOLS.items():
+        wanting = [item for item in items if marker in item.keywords]
+        if not wanting or IN_CI or present():
+            continue  # in CI a missing tool fails its tests: CI must never pass without them
+        _skipped_for[marker] = len(wanting)
+        for item in wanting:
+            item.add_marker(pytest.mark.skip(reason=install))
+
+
+def chromium_path() -> str:
+    """Path of the system Chromium; fails the test when there is none (CI only gets here)."""
+    found = find_chromium()
+    if found is None:
+        pytest.fail(SYSTEM_TOOLS["browser"][1])
+    return found
 
 
 @pytest.fixture(scope="session")
@@ -200,9 +227,12 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
     terminalreporter.write_line(f"browser tests executed and passed: {_browser_passed}")
+    for marker, n in _skipped_for.items():
+        terminalreporter.write_line(
+            f"skipped {n} {marker} test(s): {SYSTEM_TOOLS[marker][1]}", yellow=True)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # In CI the browser tests must really run: a run where none passed is a failure, not a pass.
-    if os.environ.get("CI") and _browser_passed == 0 and session.testscollected > 0:
+    if IN_CI and _browser_passed == 0 and session.testscollected > 0:
         session.exitstatus = 1

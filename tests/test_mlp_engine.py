@@ -280,3 +280,25 @@ def test_cli_errors_are_messages_not_tracebacks(tmp_path):
                               "--data-dir", str(tmp_path)], capture_output=True, text=True)
     assert missing.returncode == 2 and str(tmp_path) in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_cli_trains_on_one_blas_thread_unless_told(capsys):
+    """The README's example ran 7x slower under load with OpenBLAS's default thread pool."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from core.train import main
+
+    def blas_threads() -> set[int]:
+        return {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert main(["--dataset", "xor", "--hidden", "4", "--epochs", "1"]) == 0
+        assert blas_threads() == {1}
+    with threadpool_limits(limits=2, user_api="blas"):
+        assert main(["--dataset", "xor", "--hidden", "4", "--epochs", "1",
+                     "--blas-threads", "2"]) == 0
+        assert blas_threads() == {2}
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        main(["--blas-threads", "-1"])
+    assert exit_.value.code == 2 and "--blas-threads" in capsys.readouterr().err

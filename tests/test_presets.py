@@ -120,18 +120,31 @@ def test_weight_amplitude_preset_last_layer_changes_most(quick_runs) -> None:
         assert change[-1] == max(change) and change[-1] > 1.5 * max(change[:-1])
 
 
+def _settled(records: list[dict], n: int = 5) -> float:
+    """Mean validation accuracy of the last n epochs: one epoch's value moves by a point or more
+    between BLAS kernels (OpenBLAS's SkylakeX and Haswell round differently) and between seeds,
+    the mean of five much less (measured over seeds 0-2 and the Haswell, Sandybridge kernels)."""
+    return float(np.mean(_val(records)[-n:]))
+
+
 def test_width_preset_widths_end_within_a_point(quick_runs) -> None:
+    """Measured (settled validation accuracy, seeds 0-2): spread 0.7 points at most, all within
+    0.94 ± 0.01; the bounds below leave twice that room."""
     preset = PRESETS["width"]
-    assert "within a point of each other, near 94 %" in preset.look_for
+    assert "within about a point of each other, near 94 %" in preset.look_for
     for _, kw in preset.configs():
         assert f"{n_params((784, *kw['hidden'], 10)):,}" in preset.look_for
     runs = quick_runs("width").values()
-    finals = [r[-1]["val_acc"] for r in runs]
-    assert max(finals) - min(finals) <= 0.01 and all(abs(v - 0.94) <= 0.01 for v in finals)
-    assert all(r[-1]["train_acc"] > 0.99 for r in runs)  # "almost perfectly"
+    settled = [_settled(r) for r in runs]
+    assert max(settled) - min(settled) <= 0.015 and all(abs(v - 0.94) <= 0.02 for v in settled)
+    assert all(r[-1]["train_acc"] > 0.99 for r in runs)  # "almost perfectly": measured ≥ 0.9986
 
 
 def test_depth_preset_gap_widens_and_depth_gains_nothing(quick_runs) -> None:
+    """Measured over seeds 0-2 and two kernels: the gap grows by 3.5-6.6 points from epoch 1 to
+    epochs 8-12; the shallow net's gap there is 5.3-5.4 points; final training accuracy 0.990
+    (SkylakeX) to 1.0; the deep net settles 0.25-1.5 points below the shallow one; its epoch-
+    to-epoch changes are 1.8-3.2 times as large."""
     preset = PRESETS["depth"]
     assert "widen over the first ten epochs to about 5 points" in preset.look_for
     for _, kw in preset.configs():
@@ -139,13 +152,18 @@ def test_depth_preset_gap_widens_and_depth_gains_nothing(quick_runs) -> None:
     shallow, deep = quick_runs("depth").values()
     for records in (shallow, deep):
         gap = [r["train_acc"] - r["val_acc"] for r in records]
-        assert gap[0] < 0.025 and 0.035 < np.mean(gap[7:12]) < 0.07
-        assert records[-1]["train_acc"] > 0.99 and 0.93 <= records[-1]["val_acc"] <= 0.955
-    assert deep[-1]["val_acc"] <= shallow[-1]["val_acc"] + 0.005  # gains nothing
-    assert np.std(np.diff(_val(deep))) > np.std(np.diff(_val(shallow)))  # more erratic
+        assert np.mean(gap[7:12]) > gap[0] + 0.02  # the gap widens
+        assert records[-1]["train_acc"] >= 0.98  # fits the training set almost perfectly
+        assert 0.92 <= _settled(records) <= 0.96
+    shallow_gap = [r["train_acc"] - r["val_acc"] for r in shallow]
+    assert 0.035 < np.mean(shallow_gap[7:12]) < 0.075  # "to about 5 points"
+    assert _settled(deep) <= _settled(shallow) + 0.01  # gains nothing
+    assert np.std(np.diff(_val(deep))) > 1.3 * np.std(np.diff(_val(shallow)))  # more erratic
 
 
 def test_results_table_preset_optimiser_matters_more_than_l2(quick_runs) -> None:
+    """Measured over seeds 0-2: Adam η = 1e-3 leads by 3-5 points, Adam η = 1e-4 trails the
+    nearest other run by 1.25-4 points and Adam η = 1e-3 by 7-10."""
     preset = PRESETS["regularisation_table"]
     assert "the three SGD runs, with and without L2, end within a point or two" in (
         preset.look_for)
@@ -155,7 +173,7 @@ def test_results_table_preset_optimiser_matters_more_than_l2(quick_runs) -> None
     assert finals["Exp. 4"] == min(finals.values())  # Adam η = 1e-4 far behind
     assert finals["Exp. 4"] < finals["Exp. 3"] - 0.05
     sgd = [finals[e] for e in ("Exp. 1", "Exp. 2", "Exp. 5")]
-    assert max(sgd) - min(sgd) <= 0.02
+    assert max(sgd) - min(sgd) <= 0.025  # "a point or two": measured 0.25-1.25 over seeds 0-2
 
 
 def test_spirals_preset_shows_what_a_hidden_layer_buys(quick_runs) -> None:
