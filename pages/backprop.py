@@ -2,7 +2,7 @@
 
 Lesson plan: set up the problem (tables per layer) → see the network → step through the forward
 pass, loss, deltas, gradients and updates → type your own numbers and get them checked → the update
-of w11 in full → download the derivation. All numbers come from core.tracer.
+of w11 in full → download the derivation. All numbers come from core.backprop.tracer.
 """
 
 import secrets
@@ -11,10 +11,11 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from core import checkwork, derivation, problems
-from core.netdraw import network_spec, unit_names
-from core.network import EntryError
-from core.tracer import tex_number, three_checks, trace_step
+from core.backprop import derivation, problems
+from core.backprop import marking as checkwork
+from core.backprop.drawing import network_spec, unit_names
+from core.backprop.network import EntryError
+from core.backprop.tracer import tex_number, three_checks, trace_step
 from pages import through_app
 
 through_app("pages/backprop.py")

@@ -1,7 +1,7 @@
-"""core.tracer.trace_step against independent oracles: hand values, SymPy, finite differences.
+"""core.backprop.trace_step against independent oracles: hand values, SymPy, finite differences.
 
-The SymPy oracle here is built separately from core.network (matrices, `Max` for ReLU, the log of
-the softmax written out), so a shared mistake cannot make both sides agree.
+The SymPy oracle here is built separately from core.backprop.network (matrices, `Max` for ReLU,
+the log of the softmax written out), so a shared mistake cannot make both sides agree.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from core import problems
-from core.network import EntryError, sympy_cost
-from core.tracer import three_checks, trace_step
+from core.backprop import problems
+from core.backprop.network import EntryError, sympy_cost
+from core.backprop.tracer import three_checks, trace_step
 
 ACTS = ("sigmoid", "tanh", "relu")
 LOSSES = ("half_squared_error", "mean_squared_error", "cross_entropy")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from core import checkwork, derivation, problems
+from core.backprop import derivation, problems
+from core.backprop import marking as checkwork
+from core.backprop.drawing import network_spec
+from core.backprop.formulas import tex_number
+from core.backprop.tracer import three_checks, trace_step
 from core.export import compile_tex
-from core.netdraw import network_spec
-from core.templates import tex_number
-from core.tracer import three_checks, trace_step
 
 HW = problems.homework()
 

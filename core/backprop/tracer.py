@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core import network as net
-from core.chainrule import ChainRule, w11_chain_rule
-from core.templates import StepTemplate, step_templates, tex_number
+from core.backprop import network as net
+from core.backprop.chainrule import ChainRule, w11_chain_rule
+from core.backprop.formulas import StepTemplate, step_templates, tex_number
 
 __all__ = ["Step", "Trace", "GradientCheck", "trace_step", "three_checks", "tex_number"]
 

@@ -6,9 +6,9 @@ checks), updates, then ∂L/∂w11 in full as the chain rule over every path.
 
 from __future__ import annotations
 
+from core.backprop.formulas import tex_number
+from core.backprop.tracer import GradientCheck, Trace
 from core.export import Line, Section, to_markdown, to_tex
-from core.templates import tex_number
-from core.tracer import GradientCheck, Trace
 
 TITLE = "Backprop by hand: one gradient-descent step"
 GROUPS = [

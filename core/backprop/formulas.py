@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import sympy as sp
 
-from core.network import Shape
+from core.backprop.network import Shape
 
 Add = lambda *a: sp.Add(*a, evaluate=False)  # noqa: E731 - short names keep formulas readable
 Mul = lambda *a: sp.Mul(*a, evaluate=False)  # noqa: E731

@@ -20,8 +20,8 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from core import network as net
-from core.templates import tex_number
+from core.backprop import network as net
+from core.backprop.formulas import tex_number
 
 MAX_PRINTED_PATHS = 8  # beyond this the printed sum is a wall of symbols; the table still lists all
 
