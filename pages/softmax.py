@@ -8,9 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from core.export import to_markdown, to_tex
-from core.proof_mistakes import MISTAKES, check_mistake
-from core.proofs import KS, PROOFS, ProofResult, StepResult, sections, verify
-from core.softmax import (
+from core.softmax.mistakes import MISTAKES, check_mistake
+from core.softmax.numerics import (
     cross_entropy,
     cross_entropy_grad,
     one_hot,
@@ -21,7 +20,8 @@ from core.softmax import (
     softmax_naive,
     three_ways,
 )
-from core.softmax_oracles import ce_grad_by_sympy, jacobian_by_sympy
+from core.softmax.oracles import ce_grad_by_sympy, jacobian_by_sympy
+from core.softmax.proofs import KS, PROOFS, ProofResult, StepResult, sections, verify
 from pages import through_app
 
 through_app("pages/softmax.py")

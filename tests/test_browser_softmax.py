@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from core.proofs import PROOFS
+from core.softmax.proofs import PROOFS
 
 pytestmark = pytest.mark.browser
 

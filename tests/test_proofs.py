@@ -8,9 +8,9 @@ import pytest
 import sympy as sp
 
 from core.export import compile_tex, to_markdown, to_tex
-from core.proof_mistakes import MISTAKES, check_mistake
-from core.proofcheck import ConcreteK, SymbolicK, equal_concrete, equal_symbolic
-from core.proofs import (
+from core.softmax.mistakes import MISTAKES, check_mistake
+from core.softmax.proofcheck import ConcreteK, SymbolicK, equal_concrete, equal_symbolic
+from core.softmax.proofs import (
     KS,
     PROOFS,
     check_step,

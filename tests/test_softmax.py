@@ -1,4 +1,4 @@
-"""core.softmax against a 50-digit mpmath reference, on random and extreme scores."""
+"""core.softmax.numerics against a 50-digit mpmath reference, on random and extreme scores."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import mpmath
 import numpy as np
 import pytest
 
-from core.softmax import (
+from core.softmax.numerics import (
     cross_entropy,
     cross_entropy_grad,
     log_softmax,
@@ -20,7 +20,7 @@ from core.softmax import (
     softmax_via_logsumexp,
     three_ways,
 )
-from core.softmax_oracles import ce_grad_by_sympy, central_differences, jacobian_by_sympy
+from core.softmax.oracles import ce_grad_by_sympy, central_differences, jacobian_by_sympy
 
 mpmath.mp.dps = 50
 RNG = np.random.default_rng(20191122)

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from streamlit import dataframe_util
 
-from core.proofs import PROOFS
-from core.softmax import softmax
+from core.softmax.numerics import softmax
+from core.softmax.proofs import PROOFS
 
 PAGE = "pages/softmax.py"
 
@@ -143,7 +143,7 @@ def test_ten_classes_jacobian_and_gradient(at) -> None:
 
 
 def test_a_wrong_line_is_shown_rejected(at) -> None:
-    from core.proof_mistakes import MISTAKES
+    from core.softmax.mistakes import MISTAKES
 
     index = next(i for i, m in enumerate(MISTAKES) if m.label == "p + t instead of p - t")
     at.selectbox(key="sm_mistake").set_value(index).run()

@@ -11,7 +11,7 @@ from functools import cache
 
 import sympy as sp
 
-from core.proofs import PROOFS, Build, StepResult, check_step, falsify
+from core.softmax.proofs import PROOFS, Build, StepResult, check_step, falsify
 
 __all__ = ["Mistake", "MISTAKES", "check_mistake"]
 

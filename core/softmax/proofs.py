@@ -3,10 +3,10 @@
 A `Proof` is a statement (its left side built by SymPy itself, e.g. SymPy's own derivative of
 the softmax) and `Step`s. Each step carries the LaTeX a student would write, the rule that
 justifies it, and `build(ctx, *indices)`: the same line as a SymPy expression for a context
-(symbolic K or a concrete K, see `core.proofcheck`). A step is checked against the line(s) in
-`against` (0 = the statement's left side; default the line before), on the index pairs both
-lines speak about (`mask`: all pairs, only i = j, or only i != j). `verify(key)` runs every check
-once per process and returns a `ProofResult` the page and the exports read.
+(symbolic K or a concrete K, see `core.softmax.proofcheck`). A step is checked against the
+line(s) in `against` (0 = the statement's left side; default the line before), on the index
+pairs both lines speak about (`mask`: all pairs, only i = j, or only i != j). `verify(key)` runs
+every check once per process and returns a `ProofResult` the page and the exports read.
 
 The LaTeX is written by hand next to its SymPy twin; `StepResult.sympy_latex` shows the twin, so
 a reader can compare what is displayed with what was checked.
@@ -23,7 +23,7 @@ from functools import cache, lru_cache
 import sympy as sp
 
 from core.export import Line, Section
-from core.proofcheck import (
+from core.softmax.proofcheck import (
     Check,
     ConcreteK,
     Mask,
