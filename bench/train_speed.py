@@ -25,9 +25,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.data import load_dataset  # noqa: E402
-from core.mlp import MLP  # noqa: E402
-from core.optim import SGD  # noqa: E402
+from core.mlp.datasets import load_dataset  # noqa: E402
+from core.mlp.model import MLP  # noqa: E402
+from core.mlp.optimizers import SGD  # noqa: E402
 
 Epoch = Callable[[], None]
 LR = 0.01
@@ -35,7 +35,7 @@ PAUSE_S = 0.5
 
 
 def engine(X, Y, y, sizes, act, batch) -> Epoch:
-    """The inner step of `core.training.TrainingRun`: loss_and_grads, then the SGD update."""
+    """The inner step of `core.mlp.training.TrainingRun`: loss_and_grads, then the SGD update."""
     m = MLP(sizes, act, "he" if act == "relu" else "fan_in")
     opt, grads = SGD(m.params), [np.empty_like(p) for p in m.params]
 

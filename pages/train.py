@@ -1,8 +1,8 @@
 """Train an MLP: set up a network, press Train, watch it learn; repeat the homework's experiments.
 
-Training runs in a background thread (core.jobs) that writes every record to the run database
-(core.runs); this script only draws. A click reruns the script, so the session's job lives in
-st.session_state and the live panel is a fragment that redraws itself while the job runs.
+Training runs in a background thread (core.mlp.jobs) that writes every record to the run database
+(core.mlp.runstore); this script only draws. A click reruns the script, so the session's job
+lives in st.session_state and the live panel is a fragment that redraws itself while the job runs.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import uuid
 
 import streamlit as st
 
-from core import charts
-from core.data import (
+from core.mlp import charts
+from core.mlp.datasets import (
     DATASETS,
     TOY_DATASETS,
     Dataset,
@@ -22,11 +22,11 @@ from core.data import (
     dataset_available,
     load_dataset,
 )
-from core.jobs import RunJob
-from core.mlp import param_formula
-from core.presets import PRESETS, preset_configs
-from core.runs import RunStore, default_db_path, runs_table, table_csv
-from core.settings_form import (
+from core.mlp.jobs import RunJob
+from core.mlp.model import param_formula
+from core.mlp.presets import PRESETS, preset_configs
+from core.mlp.runstore import RunStore, default_db_path, runs_table, table_csv
+from core.mlp.settings import (
     ACTIVATIONS,
     INITS,
     OPTIMIZERS,
@@ -41,7 +41,7 @@ from core.settings_form import (
     parse_settings,
     parse_sweep,
 )
-from core.training import TrainConfig, TrainingRun
+from core.mlp.training import TrainConfig, TrainingRun
 from pages import through_app
 
 through_app("pages/train.py")

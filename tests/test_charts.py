@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core import charts
+from core.mlp import charts
 
 
 def rec(epoch: float, train: float, val: float, w_rel=(1.0, 1.0), ratio=(None, None),

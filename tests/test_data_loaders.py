@@ -14,8 +14,8 @@ import threading
 import numpy as np
 import pytest
 
-import core.datasets_files as files
-from core.data import DataUnavailable, dataset_available, load_dataset
+import core.mlp.mnist_cifar as files
+from core.mlp.datasets import DataUnavailable, dataset_available, load_dataset
 
 
 def _idx(a: np.ndarray) -> bytes:

@@ -12,12 +12,12 @@ import warnings
 import numpy as np
 import pytest
 
-from core.activations import ACTIVATIONS
-from core.init import INITS
-from core.mlp import MLP, n_params_of, param_formula
-from core.optim import make_optimizer
-from core.schedules import learning_rate
-from core.training import TrainConfig, TrainingRun
+from core.mlp.activations import ACTIVATIONS
+from core.mlp.initializers import INITS
+from core.mlp.model import MLP, n_params_of, param_formula
+from core.mlp.optimizers import make_optimizer
+from core.mlp.schedules import learning_rate
+from core.mlp.training import TrainConfig, TrainingRun
 
 
 def _numeric_grads(m: MLP, X, Y, l2: float, h: float = 1e-6) -> list[np.ndarray]:

@@ -7,10 +7,10 @@ import re
 import numpy as np
 import pytest
 
-from core.data import load_dataset
-from core.jobs import single_blas_thread
-from core.presets import PRESETS, preset_configs
-from core.training import TrainConfig, TrainingRun
+from core.mlp.datasets import load_dataset
+from core.mlp.jobs import single_blas_thread
+from core.mlp.presets import PRESETS, preset_configs
+from core.mlp.training import TrainConfig, TrainingRun
 
 EMBEDDED = {"digits", "mnist5k", "xor", "circles", "spirals", "gaussians"}
 # Training-set sizes of the embedded sets after the default splits (checked below).

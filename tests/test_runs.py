@@ -17,8 +17,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from core.jobs import RunJob, record_run
-from core.runs import RunStore, default_db_path, records_frame_flat, runs_table
+from core.mlp.jobs import RunJob, record_run
+from core.mlp.runstore import RunStore, default_db_path, records_frame_flat, runs_table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -184,7 +184,7 @@ def test_two_writer_threads_lose_nothing(store: RunStore) -> None:
 
 WRITER = textwrap.dedent("""
     import sys, time
-    from core.runs import RunStore
+    from core.mlp.runstore import RunStore
     store = RunStore()
     shared, k, n, go = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
     while time.time() < go:
@@ -209,9 +209,9 @@ def test_two_writer_processes_lose_nothing(store: RunStore) -> None:
 
 TRAINER = textwrap.dedent("""
     import sys
-    from core.jobs import record_run
-    from core.runs import RunStore
-    from core.training import TrainConfig, TrainingRun
+    from core.mlp.jobs import record_run
+    from core.mlp.runstore import RunStore
+    from core.mlp.training import TrainConfig, TrainingRun
     cfg = TrainConfig(dataset="digits", hidden=(16,), epochs=10000, batch_size=64, lr=0.1)
     run = TrainingRun(cfg)
     record_run(RunStore(), run, label="killed",

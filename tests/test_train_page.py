@@ -11,11 +11,11 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from core.data import dataset_available
-from core.datasets_files import mnist_hint
-from core.mlp import n_params_of, param_formula
-from core.runs import RunStore
-from core.settings_form import formula_tex, parse_hidden, parse_settings, parse_sweep
+from core.mlp.datasets import dataset_available
+from core.mlp.mnist_cifar import mnist_hint
+from core.mlp.model import n_params_of, param_formula
+from core.mlp.runstore import RunStore
+from core.mlp.settings import formula_tex, parse_hidden, parse_settings, parse_sweep
 
 TIMEOUT = 60
 
@@ -201,7 +201,8 @@ def test_cifar_preset_enabled_only_with_its_files(open_page, db, monkeypatch) ->
     if not available:
         assert any("cifar-10-python.tar.gz" in i.value for i in at.info)
     # Files present (as the data module would say): the experiment can be run.
-    monkeypatch.setattr("core.data.dataset_available", lambda name, data_dir=None: (True, ""))
+    monkeypatch.setattr("core.mlp.datasets.dataset_available",
+                        lambda name, data_dir=None: (True, ""))
     at.run()
     assert not at.button(key="run_preset").disabled
     assert not any("needs the cifar10 files" in i.value for i in at.info)
@@ -209,7 +210,7 @@ def test_cifar_preset_enabled_only_with_its_files(open_page, db, monkeypatch) ->
 
 def test_missing_dataset_files_are_explained(open_page, db, monkeypatch) -> None:
     at = open_page("pages/train.py", timeout=TIMEOUT)
-    monkeypatch.setattr("core.data.dataset_available",
+    monkeypatch.setattr("core.mlp.datasets.dataset_available",
                         lambda name, data_dir=None: (name != "mnist", "put the files in /x"))
     at.selectbox(key="f_dataset").set_value("mnist").run()
     assert not at.exception
@@ -223,7 +224,7 @@ def test_missing_files_message_says_where_and_how_not_download_true(open_page, d
     (no programmer's "download=True")."""
     folder = Path("/data/handprop/mnist")
     why = f"MNIST not found: {mnist_hint(folder)}"
-    monkeypatch.setattr("core.data.dataset_available",
+    monkeypatch.setattr("core.mlp.datasets.dataset_available",
                         lambda name, data_dir=None: (name != "mnist", why))
     at = open_page("pages/train.py", timeout=TIMEOUT)
     at.selectbox(key="f_dataset").set_value("mnist").run()

@@ -3,8 +3,8 @@
 A `Preset` is named for what it shows, says in two sentences what to look for, and holds the
 settings of each run it compares (the sweep). The quick version runs on data shipped with the app
 (mnist5k: 5,000 real MNIST digits; digits: 8×8 scikit-learn digits) and finishes in well under a
-minute on 2 cores (`python -m core.presets [--long]` measures it); the long version trains longer,
-on full MNIST when its files are present.
+minute on 2 cores (`python -m core.mlp.presets [--long]` measures it); the long version trains
+longer, on full MNIST when its files are present.
 """
 
 from __future__ import annotations
@@ -228,9 +228,9 @@ def _time_presets(long: bool = False) -> None:  # pragma: no cover - run by hand
     import os
     import time
 
-    from core.data import dataset_available, load_dataset
-    from core.jobs import single_blas_thread
-    from core.training import TrainConfig, TrainingRun
+    from core.mlp.datasets import dataset_available, load_dataset
+    from core.mlp.jobs import single_blas_thread
+    from core.mlp.training import TrainConfig, TrainingRun
 
     single_blas_thread()  # as the page trains
     print(f"cores: {os.cpu_count()}")

@@ -26,8 +26,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from core.activations import get_activation
-from core.init import init_weights
+from core.mlp.activations import get_activation
+from core.mlp.initializers import init_weights
 
 
 def n_params_of(layer_sizes: Sequence[int]) -> int:
@@ -178,7 +178,7 @@ class MLP:
 
         X (n, d_0), Y_onehot (n, K). Pass `out` (arrays shaped like `params`) to have the
         gradients written there instead of into new arrays. With `scale` = s the gradients
-        come back as s·∂ℒ/∂θ (the loss itself is not scaled): see `core.optim`.
+        come back as s·∂ℒ/∂θ (the loss itself is not scaled): see `core.mlp.optimizers`.
         """
         X = np.asarray(X, dtype=self.dtype)
         Y = np.asarray(Y_onehot, dtype=self.dtype)

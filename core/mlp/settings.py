@@ -328,7 +328,7 @@ def describe(settings: Mapping[str, Any]) -> str:
 
 
 def formula_tex(formula: str) -> str:
-    r"""`core.mlp.param_formula`'s "784·64 + 64 + 64·10 + 10 = 50,890" as LaTeX that fits a
+    r"""`core.mlp.model.param_formula`'s "784·64 + 64 + 64·10 + 10 = 50,890" as LaTeX that fits a
     third of the page: one layer's weights d_{l-1}·d_l plus biases d_l per line, m equal
     layers in a row as m·(d·d + d), the total on a line of its own.
 
@@ -355,7 +355,7 @@ def formula_tex(formula: str) -> str:
 
 
 def describe_data(data: Any) -> str:
-    """A `core.data.Dataset` in Markdown: source, split sizes, input, and the training set's
+    """A `core.mlp.datasets.Dataset` in Markdown: source, split sizes, input, and the training set's
     mean μ and standard deviation σ before normalisation, over pixels for images (image_shape
     h×w or h×w×c) and over features for the 2-D toy sets (image_shape (2,))."""
     image = len(data.image_shape) >= 2
@@ -374,7 +374,7 @@ def describe_data(data: Any) -> str:
 
 
 def blank_k(table: Any) -> Any:
-    """`core.runs.runs_table` with the decay k as text, blank where the schedule has no k
+    """`core.mlp.runstore.runs_table` with the decay k as text, blank where the schedule has no k
     (pandas would show its None as "None")."""
     return table.assign(k=[f"{k:g}" if isinstance(k, int | float) and k == k else ""
                            for k in table["k"]])

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.datasets_files import (
+from core.mlp.mnist_cifar import (
     DataUnavailable,
     Progress,
     cifar_hint,
@@ -32,7 +32,7 @@ from core.datasets_files import (
     mnist_hint,
     mnist_where,
 )
-from core.toys import TOYS, make_toy
+from core.mlp.toys import TOYS, make_toy
 
 __all__ = ["DATASETS", "TOY_DATASETS", "DataUnavailable", "Dataset", "cache_dir",
            "dataset_available", "load_dataset"]
@@ -164,7 +164,8 @@ def _raw(name: str, data_dir, download: bool, progress: Progress | None, seed: i
         return X, y, None, None, (28, 28), 255.0, source
     if name in TOY_DATASETS:
         X, y = make_toy(name, TOY_POINTS, seed)
-        return X, y, None, None, (2,), 1.0, f"core.toys.make_toy({name!r}, {TOY_POINTS}, {seed})"
+        source = f"core.mlp.toys.make_toy({name!r}, {TOY_POINTS}, {seed})"
+        return X, y, None, None, (2,), 1.0, source
     folder = _files_dir(name, data_dir)
     if name == "mnist":
         Xtr, ytr, Xte, yte = load_mnist(folder, download, progress)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from core.runs import RunStore
+from core.mlp.runstore import RunStore
 
 __all__ = ["Trainable", "record_run", "LiveRun", "RunJob", "ENDED", "single_blas_thread"]
 
@@ -43,7 +43,7 @@ def single_blas_thread() -> None:
 
 
 class Trainable(Protocol):
-    """What `record_run` needs of a `core.training.TrainingRun`."""
+    """What `record_run` needs of a `core.mlp.training.TrainingRun`."""
 
     config: Any
     status: str

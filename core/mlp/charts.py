@@ -1,7 +1,7 @@
 """Altair charts drawn from training records, the figures of the seed reports.
 
 Every builder takes `runs`: a mapping from a run's label (its legend entry, e.g. "η = 0.2") to its
-records, the dicts `core.training.TrainingRun.run()` yields. One run is coloured by what it
+records, the dicts `core.mlp.training.TrainingRun.run()` yields. One run is coloured by what it
 measures (train / validation, layer 1..L); several runs are coloured one each, with a legend, so a
 sweep reads as one figure.
 """

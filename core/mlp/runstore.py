@@ -9,7 +9,7 @@ its own connection, and a busy timeout makes a writer wait its turn instead of f
          summary JSON, owner)
     records(run_id, seq, data JSON)        one row per record, seq = 0, 1, 2, ...
 
-Training into the store (a background job a page can watch and stop) lives in `core.jobs`.
+Training into the store (a background job a page can watch and stop) lives in `core.mlp.jobs`.
 """
 
 from __future__ import annotations

@@ -14,12 +14,12 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from core.activations import ACTIVATIONS
-from core.data import DATASETS, PREPROCESS, Dataset, load_dataset
-from core.init import INITS
-from core.mlp import MLP
-from core.optim import OPTIMIZERS, make_optimizer
-from core.schedules import SCHEDULES, learning_rate
+from core.mlp.activations import ACTIVATIONS
+from core.mlp.datasets import DATASETS, PREPROCESS, Dataset, load_dataset
+from core.mlp.initializers import INITS
+from core.mlp.model import MLP
+from core.mlp.optimizers import OPTIMIZERS, make_optimizer
+from core.mlp.schedules import SCHEDULES, learning_rate
 
 STATUSES = ("ready", "running", "finished", "stopped", "diverged", "early_stopped")
 # A mean cross-entropy above this means the true class gets probability below e^−1000: the
