@@ -11,11 +11,11 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from core.backprop import derivation, problems
+from core.backprop import derivation, problems, three_checks, trace_step
 from core.backprop import marking as checkwork
 from core.backprop.drawing import network_spec, unit_names
 from core.backprop.network import EntryError
-from core.backprop.tracer import tex_number, three_checks, trace_step
+from core.numbers import NumberError, tex_number
 from pages import through_app
 
 through_app("pages/backprop.py")
@@ -185,7 +185,7 @@ except ValueError as err:
     # A bad entry is shown under its own table; anything else (η, say) at the top.
     text, box = str(err), None
     if isinstance(err, EntryError):
-        text = f"{cell(err, unit)} {err.complaint}"
+        text = f"{cell(err, unit)} {err.markdown_complaint}"
         box = {"x": error_for_x, "y": error_for_y}.get(err.name)
         if err.name in ("weights", "biases"):
             box = layer_errors[err.index[0]]
@@ -265,8 +265,8 @@ def show_step(i: int) -> None:
             ok = checkwork.agrees(checkwork.parse_answer(typed), s.value)
             (st.success if ok else st.error)(
                 f"${s.label}$: `{typed.strip()}` is " + ("right." if ok else "wrong."))
-        except ValueError as err:
-            st.warning(str(err), icon=":material/keyboard:")
+        except NumberError as err:
+            st.warning(err.markdown, icon=":material/keyboard:")
 
 
 for i in range(len(steps)) if show_all else [ss.step]:

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core.export import to_markdown, to_tex
+from core.numbers import NumberError
 from core.softmax.mistakes import MISTAKES, check_mistake
 from core.softmax.numerics import (
     cross_entropy,
@@ -125,8 +126,8 @@ def read_scores() -> np.ndarray:
         text = box.text_input(f"$s_{{{k + 1}}}$", key=f"sm_s{k}")
         try:
             values.append(parse_score(text))
-        except ValueError as err:
-            problems.append(f"$s_{{{k + 1}}}$ {err}")
+        except NumberError as err:
+            problems.append(f"$s_{{{k + 1}}}$ {err.markdown}")
     if problems:
         st.error("Some scores cannot be used:  \n" + "  \n".join(problems))
         st.warning("Showing the last valid scores until every box holds a number.")

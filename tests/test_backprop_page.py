@@ -86,9 +86,9 @@ def test_check_my_work_marks_wrong_and_right_and_survives_bad_text(at) -> None:
 
 @pytest.mark.parametrize("typed,complaint", [
     (None, "is empty: type a number"),
-    ("abc", "is not a number ('abc')"),
+    ("abc", "is not a number (`abc`)"),
     ("1e308", "= 1e+308 is too large"),  # text cells: the grid cannot turn this into 1308
-    ("nan", "is nan"),
+    ("nan", "is NaN"),
 ])
 def test_bad_cell_gives_a_message_naming_the_cell_not_a_traceback(at, typed, complaint) -> None:
     edit(at, f"W1_{at.session_state['version']}", 1, "h2", typed)

@@ -233,14 +233,14 @@ def with_entry(name, path, value):
 
 
 @pytest.mark.parametrize("name,path,value,message", [
-    ("weights", (0, 1, 2), float("nan"), r"weights\[0\]\[1\]\[2\] is nan"),
-    ("weights", (1, 0, 1), float("inf"), r"weights\[1\]\[0\]\[1\] is inf"),
+    ("weights", (0, 1, 2), float("nan"), r"weights\[0\]\[1\]\[2\] is NaN"),
+    ("weights", (1, 0, 1), float("inf"), r"weights\[1\]\[0\]\[1\] is infinite"),
     ("weights", (0, 0, 0), "abc", r"weights\[0\]\[0\]\[0\] is not a number"),
     ("weights", (0, 0, 0), 1e308, r"weights\[0\]\[0\]\[0\] = 1e\+308 is too large"),
     ("biases", (1, 0), None, r"biases\[1\]\[0\] is empty"),
     ("x", (2,), "__import__('os')", r"x\[2\] is not a number"),
-    ("y", (0,), float("-inf"), r"y\[0\] is -inf"),
-    ("lr", (), float("nan"), r"lr is nan"),
+    ("y", (0,), float("-inf"), r"y\[0\] is infinite"),
+    ("lr", (), float("nan"), r"lr is NaN"),
     ("lr", (), 0.0, r"lr = 0 must be positive"),
 ])
 def test_bad_entries_raise_value_error_naming_them(name, path, value, message) -> None:

@@ -139,9 +139,9 @@ def test_sweep_overlays_three_runs_one_colour_each(open_page, db: RunStore) -> N
     ("f_hidden", "64,,x", "hidden layers: there is an empty entry between two commas"),
     ("f_hidden", "64, x", "hidden layers: 'x' is not a whole number"),
     ("f_lr", "-1", "learning rate η must be greater than 0, got -1"),
-    ("f_lr", "fast", "learning rate η must be a number, got 'fast'"),
+    ("f_lr", "fast", "learning rate η is not a number (`fast`)"),
     ("f_lr", "1e308", "learning rate η must be at most 100"),
-    ("f_l2", "nan", "L2 λ must be a finite number"),
+    ("f_l2", "nan", "L2 λ is NaN"),
     ("f_batch_size", 0, "batch size must be a positive integer, got 0"),
     ("f_epochs", -3, "epochs must be a positive integer, got -3"),
 ])
@@ -330,7 +330,7 @@ def test_settings_collects_every_problem_and_keeps_good_fields() -> None:
     assert len(errors) == 4
     assert any("batch size must be a positive integer, got 0" in e for e in errors)
     assert any("epochs must be a whole number" in e for e in errors)
-    assert any("L2 λ must be a finite number" in e for e in errors)
+    assert any("L2 λ is infinite" in e for e in errors)
     assert any("optimizer must be one of sgd, momentum, nesterov, adam" in e for e in errors)
 
 

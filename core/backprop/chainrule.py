@@ -21,7 +21,7 @@ import numpy as np
 import sympy as sp
 
 from core.backprop import network as net
-from core.backprop.formulas import tex_number
+from core.numbers import paren, tex_number
 
 MAX_PRINTED_PATHS = 8  # beyond this the printed sum is a wall of symbols; the table still lists all
 
@@ -148,12 +148,8 @@ def w11_chain_rule(p: net.Problem, zs, acts, traced_grad: float, new_w11: float)
     grad = r"\frac{\partial L}{\partial w^{(1)}_{11}}"
     w = float(p.W[0][0, 0])
     sub = (rf"w^{{(1)\,\mathrm{{new}}}}_{{11}} = {tex_number(w)} - {tex_number(p.lr)} \cdot "
-           rf"{_paren(tex_number(traced_grad))}")
+           rf"{paren(tex_number(traced_grad))}")
     return ChainRule(
         expression=expression, paths=paths, total=total, traced=float(traced_grad),
         update_symbolic=rf"w^{{(1)\,\mathrm{{new}}}}_{{11}} = w^{{(1)}}_{{11}} - \eta \cdot {grad}",
         update_substituted=sub, new_value=float(new_w11))
-
-
-def _paren(s: str) -> str:
-    return rf"\left({s}\right)" if s.startswith("-") else s

@@ -6,9 +6,9 @@ checks), updates, then ∂L/∂w11 in full as the chain rule over every path.
 
 from __future__ import annotations
 
-from core.backprop.formulas import tex_number
 from core.backprop.tracer import GradientCheck, Trace
 from core.export import Line, Section, to_markdown, to_tex
+from core.numbers import paren, tex_number
 
 TITLE = "Backprop by hand: one gradient-descent step"
 GROUPS = [
@@ -60,7 +60,7 @@ def sections(trace: Trace, checks: list[GradientCheck] | None = None,
     paths = []
     for path in ch.paths[:MAX_EXPORTED_PATHS]:
         factors = r" \cdot ".join(f"{f.symbol}" for f in path.factors)
-        values = r" \cdot ".join(_paren(tex_number(f.value)) for f in path.factors)
+        values = r" \cdot ".join(paren(tex_number(f.value)) for f in path.factors)
         route = " -> ".join(str(u + 1) for u in path.units)
         paths.append(Line(rf"{factors} = {values} = {tex_number(path.value, 10)}",
                           f"path through units {route}"))
@@ -79,8 +79,7 @@ def sections(trace: Trace, checks: list[GradientCheck] | None = None,
     return secs
 
 
-def _paren(s: str) -> str:
-    return rf"\left({s}\right)" if s.startswith("-") else s
+
 
 
 def markdown(trace: Trace, checks=None, note: str = "") -> str:

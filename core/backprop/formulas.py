@@ -21,16 +21,6 @@ Mul = lambda *a: sp.Mul(*a, evaluate=False)  # noqa: E731
 Pow = lambda b, e: sp.Pow(b, e, evaluate=False)  # noqa: E731
 
 
-def tex_number(v: float, digits: int = 6) -> str:
-    """A number for a LaTeX formula: `digits` significant digits, ×10^k instead of e-notation."""
-    s = f"{v + 0.0:.{digits}g}"  # + 0.0 turns −0 (e.g. δ·x with x = 0) into 0
-    if "e" in s:
-        mant, exp = s.split("e")
-        s = rf"{mant} \times 10^{{{int(exp)}}}"
-    return s
-
-
-
 @dataclass(frozen=True)
 class StepTemplate:
     name: str  # plain text, e.g. "z1^(1)", "∂L/∂w11^(1)"

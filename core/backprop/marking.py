@@ -10,22 +10,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from core.numbers import parse_number
+
 SIG_DIGITS = 4
 
 
 def parse_answer(text: str) -> float:
-    """The student's number; ValueError with a message a student can act on."""
-    cleaned = text.strip().replace("−", "-").replace(" ", "")
-    if not cleaned:
-        raise ValueError("empty")
-    try:
-        v = float(cleaned)
-    except ValueError:
-        raise ValueError(f"“{text.strip()}” is not a number: type digits like 0.5225 or "
-                         "-1.2e-3") from None
-    if not math.isfinite(v):
-        raise ValueError(f"“{text.strip()}” is not a finite number")
-    return v
+    """The student's number (core.numbers: float() only); NumberError says what is wrong."""
+    return parse_number(text, "your answer")
 
 
 def round_sig(v: float, digits: int = SIG_DIGITS) -> float:

@@ -20,6 +20,8 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
+from core.numbers import NumberError, parse_number
+
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 LOSSES = ("half_squared_error", "mean_squared_error", "cross_entropy")
 MAX_ABS = 1e6  # larger entries make z overflow in a few layers; no hand problem needs them
@@ -31,29 +33,22 @@ Shape = tuple[int, ...]
 class EntryError(ValueError):
     """A bad entry: `name` ("weights", "biases", "x", "y", "lr"), its `index` (weights[l][j][i]
     is ("weights", (l, j, i))) and what is wrong, `complaint`. The message names the entry on its
-    own ("weights[0][1][2] is nan"); a page can use the fields to point at the cell."""
+    own ("weights[0][1][2] is NaN…"); a page can use the fields to point at the cell, and
+    `markdown_complaint`, where the typed text is inline code, to show it in Markdown safely."""
 
-    def __init__(self, name: str, index: tuple[int, ...], complaint: str) -> None:
+    def __init__(self, name: str, index: tuple[int, ...], complaint: str,
+                 markdown_complaint: str | None = None) -> None:
         self.name, self.index, self.complaint = name, index, complaint
+        self.markdown_complaint = complaint if markdown_complaint is None else markdown_complaint
         super().__init__(f"{name}{''.join(f'[{i}]' for i in index)} {complaint}")
 
 
 def _number(value, name: str, index: tuple[int, ...] = ()) -> float:
-    """`float(value)`, or EntryError for the entry. Text is parsed by float() only, never eval."""
-    if isinstance(value, bool):
-        raise EntryError(name, index, "is a boolean, not a number")
-    if isinstance(value, str):
-        value = value.strip().replace("−", "-")  # a minus sign pasted from the page itself
-    if value is None or value == "":
-        raise EntryError(name, index, "is empty: type a number")
+    """The entry as a float, read by core.numbers (float() only, never eval), or EntryError."""
     try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise EntryError(name, index, f"is not a number ({value!r})") from None
-    if math.isnan(v):
-        raise EntryError(name, index, "is nan")
-    if math.isinf(v):
-        raise EntryError(name, index, f"is {'inf' if v > 0 else '-inf'}")
+        v = parse_number(value, name)
+    except NumberError as err:
+        raise EntryError(name, index, err.complaint, err.markdown_complaint) from None
     if abs(v) > MAX_ABS:
         raise EntryError(name, index, f"= {v:g} is too large (keep |value| ≤ {MAX_ABS:g})")
     return v

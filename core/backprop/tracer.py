@@ -23,7 +23,8 @@ import numpy as np
 
 from core.backprop import network as net
 from core.backprop.chainrule import ChainRule, w11_chain_rule
-from core.backprop.formulas import StepTemplate, step_templates, tex_number
+from core.backprop.formulas import StepTemplate, step_templates
+from core.numbers import paren, tex_number
 
 __all__ = ["Step", "Trace", "GradientCheck", "trace_step", "three_checks", "tex_number"]
 
@@ -103,8 +104,7 @@ _PLACEHOLDER = re.compile(r"⟨([^⟩]+)⟩")
 
 def _fill(template: str, values: dict[str, float]) -> str:
     def number(m: re.Match) -> str:
-        s = tex_number(values[m.group(1)])
-        return rf"\left({s}\right)" if s.startswith("-") else s
+        return paren(tex_number(values[m.group(1)]))
 
     return _PLACEHOLDER.sub(number, template)
 

@@ -8,10 +8,11 @@ makes sense.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from typing import Any
+
+from core.numbers import NumberError, parse_number
 
 __all__ = [
     "ACTIVATIONS", "INITS", "OPTIMIZERS", "SCHEDULES", "SWEEPABLE", "MAX_SWEEP",
@@ -102,29 +103,6 @@ def parse_hidden(text: Any) -> tuple[int, ...]:
     return tuple(sizes)
 
 
-def parse_number(value: Any, what: str, *, integer: bool = False) -> float | int:
-    """A number from a widget (already a number) or from typed text; never evaluated."""
-    if isinstance(value, bool):
-        raise ValueError(f"{what} must be a number, got {value!r}")
-    if isinstance(value, int | float):
-        x = float(value)
-    else:
-        text = str(value).strip().replace("−", "-").replace(" ", "")
-        if text == "":
-            raise ValueError(f"{what} is empty: type a number")
-        try:
-            x = float(text)
-        except ValueError:
-            raise ValueError(f"{what} must be a number, got {str(value)!r}") from None
-    if not math.isfinite(x):
-        raise ValueError(f"{what} must be a finite number, got {value!r}")
-    if integer:
-        if x != int(x):
-            raise ValueError(f"{what} must be a whole number, got {value!r}")
-        return int(x)
-    return x
-
-
 def _check_float(key: str, value: Any) -> float:
     low, high, low_ok, what = _FLOAT_RANGES[key]
     x = float(parse_number(value, what))
@@ -170,6 +148,8 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[dict, list[str]]:
                 settings[key] = value
             else:
                 settings[key] = value
+        except NumberError as exc:
+            errors.append(exc.markdown)  # the page shows errors as Markdown: typed text as code
         except ValueError as exc:
             errors.append(str(exc))
     if settings.get("max_train") == 0:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from core.numbers import parse_number
+
 __all__ = [
     "softmax",
     "log_softmax",
@@ -158,17 +160,6 @@ def three_ways(s: ArrayLike, dtype: type) -> dict[str, NDArray[np.floating] | st
 
 
 def parse_score(text: str) -> float:
-    """A score typed by a person: float() only (never eval), finite, else a ValueError that
-    says what is wrong in words a student understands."""
-    cleaned = text.strip()
-    if not cleaned:
-        raise ValueError("is empty: type a number such as 1.5")
-    try:
-        value = float(cleaned)
-    except ValueError:
-        raise ValueError(f"'{cleaned[:20]}' is not a number (try 2, -0.5 or 1e3)") from None
-    if np.isnan(value):
-        raise ValueError("is NaN: softmax has no value for NaN scores")
-    if np.isinf(value):
-        raise ValueError(f"'{cleaned[:20]}' is infinite (larger than 1.8e308 counts as inf)")
-    return value
+    """A score typed by a person, read by core.numbers (float() only, never eval); NumberError
+    (a ValueError) says what is wrong, without the score's name: the page puts s_k in front."""
+    return parse_number(text, "")
