@@ -198,22 +198,78 @@ def wait_app():
     return wait_for_app
 
 
+def fail_on_exceptions(at):
+    """Make every run of `at` (at.run(), a click, an input) fail the test on a page exception:
+    a traceback in a page is always a bug, so no test has to remember to look for one."""
+    run = at._run  # every run, AppTest's own or a widget's, goes through this method
+
+    def checked(*args, **kwargs):
+        result = run(*args, **kwargs)
+        assert not at.exception, [e.value for e in at.exception]
+        return result
+
+    at._run = checked
+    return at
+
+
 @pytest.fixture
 def open_page():
-    """`open_page("pages/x.py", timeout=60)`: an AppTest of app.py, switched to that page, run.
+    """`open_page("pages/x.py", timeout=60, query={...})`: an AppTest of app.py, switched to that
+    page and run, that fails the test on any page exception (see `fail_on_exceptions`).
 
-    Going through app.py runs the real navigation (`st.navigation`), as a browser would.
+    Going through app.py runs the real navigation (`st.navigation`), as a browser would; `query`
+    sets the URL's query parameters before the first run.
     """
     from streamlit.testing.v1 import AppTest
 
-    def _open(path: str, timeout: float = 60) -> AppTest:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    def _open(path: str, timeout: float = 60, query: dict[str, str] | None = None) -> AppTest:
+        at = fail_on_exceptions(AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout))
+        for key, value in (query or {}).items():
+            at.query_params[key] = value
         at.run()
         if path != "pages/home.py":
             at.switch_page(path).run()
         return at
 
     return _open
+
+
+@pytest.fixture
+def run_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """An empty run database of this test's own, also the one the pages open (HANDPROP_DB)."""
+    from core.mlp.runstore import RunStore
+
+    path = tmp_path / "runs.sqlite3"
+    monkeypatch.setenv("HANDPROP_DB", str(path))
+    return RunStore(path)
+
+
+@pytest.fixture(scope="session")
+def homework_trace():
+    """`trace_step` of the homework's 3-2-2 sigmoid problem (x = [0.5, 0.1, 0.3], y = [0.9,
+    0.1], η = 0.1), traced once per test session; read-only."""
+    from core.backprop import trace_step
+    from core.backprop.problems import homework
+
+    p = homework()
+    return trace_step(p.W, p.b, p.x, p.y, 0.1)
+
+
+def goto_page(page, url: str, heading: str, timeout: float = 120_000) -> None:
+    """Open `url` in Playwright's `page`, wait for Streamlit's run and the page's `heading`, and
+    check that no exception box is shown."""
+    from playwright.sync_api import expect
+
+    page.goto(url)
+    wait_for_app(page, timeout=timeout)
+    expect(page.get_by_role("heading", name=heading).first).to_be_visible(timeout=timeout)
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+
+@pytest.fixture
+def goto():
+    """The `goto_page(page, url, heading)` helper, as a fixture for test files."""
+    return goto_page
 
 
 _browser_passed = 0

@@ -12,7 +12,6 @@ PAGES = {
 
 def test_home_links_every_page(open_page) -> None:
     at = open_page("pages/home.py")
-    assert not at.exception, at.exception
     assert at.title[0].value == "handprop"
     # A page link stores the target page's url path.
     links = {link.proto.page for link in at.get("page_link")}
@@ -22,8 +21,21 @@ def test_home_links_every_page(open_page) -> None:
 @pytest.mark.parametrize("path,title", PAGES.items())
 def test_page_runs_and_shows_title_and_formula(open_page, path: str, title: str) -> None:
     at = open_page(path)
-    assert not at.exception, [e.value for e in at.exception]
     assert any(title.lower() in t.value.lower() for t in at.title), [t.value for t in at.title]
     # Every page opens with math: st.latex, or $...$ in markdown.
     has_latex = len(at.latex) > 0 or any("$" in m.value for m in at.markdown)
     assert has_latex, f"{path} shows no formula"
+
+
+def test_page_fixture_fails_on_any_page_exception() -> None:
+    """The guard every AppTest of the suite runs under (conftest.fail_on_exceptions) must fail
+    on a traceback in a page, also when a widget's own run() brings it."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import fail_on_exceptions
+
+    at = fail_on_exceptions(AppTest.from_string(
+        "import streamlit as st\nif st.button('boom', key='b'):\n    raise ValueError('x')"))
+    at.run()
+    with pytest.raises(AssertionError, match="x"):
+        at.button(key="b").click().run()

@@ -20,7 +20,7 @@ import pytest
 from core.mlp.jobs import RunJob, record_run
 from core.mlp.runstore import RunStore, default_db_path, records_frame_flat, runs_table
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _record(i: int) -> dict:
@@ -28,12 +28,6 @@ def _record(i: int) -> dict:
             "val_acc": 0.4 + i / 100, "test_acc": 0.3, "train_loss": 1.0 / (i + 1),
             "mean_abs_w": [0.1, 0.2],
             "mean_abs_w_rel": [1.0, 1.0 + i], "update_ratio": [1e-3, 2e-3]}
-
-
-@pytest.fixture
-def store(tmp_path, monkeypatch) -> RunStore:
-    monkeypatch.setenv("HANDPROP_DB", str(tmp_path / "runs.sqlite3"))
-    return RunStore()
 
 
 def test_db_path_from_env_then_xdg_then_home(tmp_path, monkeypatch) -> None:
@@ -47,28 +41,28 @@ def test_db_path_from_env_then_xdg_then_home(tmp_path, monkeypatch) -> None:
     assert default_db_path() == tmp_path / "home" / ".local/share/handprop/runs.sqlite3"
 
 
-def test_records_round_trip_with_best_final_and_csv(store: RunStore) -> None:
-    assert store.path == Path(os.environ["HANDPROP_DB"])
-    run_id = store.create_run({"dataset": "digits", "hidden": [64], "lr": 0.5}, label="η = 0.5")
+def test_records_round_trip_with_best_final_and_csv(run_store: RunStore) -> None:
+    assert run_store.path == Path(os.environ["HANDPROP_DB"])
+    run_id = run_store.create_run({"dataset": "digits", "hidden": [64], "lr": 0.5}, label="η = 0.5")
     records = [_record(i) for i in range(4)]
     records[2]["val_acc"] = 0.9  # the best is not the last
     records[3]["train_loss"] = float("nan")  # a diverged loss is stored as null, not lost
     records[1]["train_acc"] = np.float32(0.75)  # NumPy scalars are stored as plain numbers
     for rec in records:
-        store.add_record(run_id, rec)
-    store.finish_run(run_id, "diverged", message="loss became nan", train_seconds=1.25)
+        run_store.add_record(run_id, rec)
+    run_store.finish_run(run_id, "diverged", message="loss became nan", train_seconds=1.25)
 
-    back = store.records(run_id)
+    back = run_store.records(run_id)
     assert [r["step"] for r in back] == [0, 10, 20, 30]
     assert back[3]["train_loss"] is None and back[1]["train_acc"] == pytest.approx(0.75)
     assert back[0]["mean_abs_w_rel"] == [1.0, 1.0]
-    info = store.get_run(run_id)
+    info = run_store.get_run(run_id)
     assert (info.status, info.message, info.n_records) == ("diverged", "loss became nan", 4)
     assert info.best_val_acc == pytest.approx(0.9)
     assert info.final_val_acc == pytest.approx(0.43)
     assert info.train_seconds == pytest.approx(1.25)
 
-    table = runs_table(store.list_runs())
+    table = runs_table(run_store.list_runs())
     row = table.iloc[0]
     assert (row["run"], row["hidden"], row["status"], row["records"]) == (
         run_id, "64", "diverged", 4)
@@ -76,20 +70,20 @@ def test_records_round_trip_with_best_final_and_csv(store: RunStore) -> None:
 
     flat = records_frame_flat(back)
     assert {"mean_abs_w_1", "mean_abs_w_2", "update_ratio_2"} <= set(flat.columns)
-    csv_lines = store.records_csv(run_id).strip().splitlines()
+    csv_lines = run_store.records_csv(run_id).strip().splitlines()
     assert len(csv_lines) == 1 + 4 and "mean_abs_w_rel_2" in csv_lines[0]
 
 
-def test_unknown_status_refused_and_delete_removes_records(store: RunStore) -> None:
-    a = store.create_run({"lr": 1})
-    b = store.create_run({"lr": 2})
-    store.add_record(a, _record(0))
-    store.add_record(b, _record(0))
+def test_unknown_status_refused_and_delete_removes_records(run_store: RunStore) -> None:
+    a = run_store.create_run({"lr": 1})
+    b = run_store.create_run({"lr": 2})
+    run_store.add_record(a, _record(0))
+    run_store.add_record(b, _record(0))
     with pytest.raises(ValueError, match="unknown run status"):
-        store.finish_run(a, "early")
-    assert store.delete_runs([a]) == 1
-    assert store.get_run(a) is None and store.records(a) == []
-    assert store.n_records(b) == 1
+        run_store.finish_run(a, "early")
+    assert run_store.delete_runs([a]) == 1
+    assert run_store.get_run(a) is None and run_store.records(a) == []
+    assert run_store.n_records(b) == 1
 
 
 class _FakeRun:
@@ -117,15 +111,15 @@ class _FakeRun:
         return {"status": self.status}
 
 
-def test_record_run_keeps_records_whatever_ends_the_run(store: RunStore) -> None:
-    ok = record_run(store, _FakeRun(3))
-    diverged = record_run(store, _FakeRun(3, end="diverged"))
-    failed = record_run(store, _FakeRun(5, fail_at=2))
+def test_record_run_keeps_records_whatever_ends_the_run(run_store: RunStore) -> None:
+    ok = record_run(run_store, _FakeRun(3))
+    diverged = record_run(run_store, _FakeRun(3, end="diverged"))
+    failed = record_run(run_store, _FakeRun(5, fail_at=2))
     with pytest.raises(KeyboardInterrupt):
         def interrupt(record: dict) -> None:
             raise KeyboardInterrupt
-        record_run(store, _FakeRun(5), on_record=interrupt)
-    runs = {r.id: r for r in store.list_runs()}
+        record_run(run_store, _FakeRun(5), on_record=interrupt)
+    runs = {r.id: r for r in run_store.list_runs()}
     assert (runs[ok].status, runs[ok].n_records) == ("finished", 3)
     assert (runs[diverged].status, runs[diverged].message) == (
         "diverged", "diverged at epoch 3: loss became nan")
@@ -135,19 +129,19 @@ def test_record_run_keeps_records_whatever_ends_the_run(store: RunStore) -> None
     assert (runs[interrupted].status, runs[interrupted].n_records) == ("stopped", 1)
 
 
-def test_job_stop_ends_current_run_and_skips_rest_of_sweep(store: RunStore) -> None:
+def test_job_stop_ends_current_run_and_skips_rest_of_sweep(run_store: RunStore) -> None:
     configs = [(f"run {i}", SimpleNamespace(epochs=200)) for i in range(3)]
-    job = RunJob(store, configs, lambda cfg: _FakeRun(200), sweep="s1").start()
+    job = RunJob(run_store, configs, lambda cfg: _FakeRun(200), sweep="s1").start()
     deadline = time.monotonic() + 10
     while len(job.runs[0].records) < 3 and time.monotonic() < deadline:
         time.sleep(0.01)
     job.stop()
     assert job.join(10)
     assert [r.status for r in job.runs] == ["stopped", "skipped", "skipped"]
-    (info,) = store.list_runs(sweep="s1")
+    (info,) = run_store.list_runs(sweep="s1")
     assert info.status == "stopped"
     assert info.n_records == len(job.runs[0].records) >= 3
-    assert store.records(info.id) == [json.loads(json.dumps(r)) for r in job.runs[0].records]
+    assert run_store.records(info.id) == [json.loads(json.dumps(r)) for r in job.runs[0].records]
     assert job.outcomes() == [("info", f"**run 0** stopped. Its {len(job.runs[0].records)} "
                                        f"finished records are kept (run #{info.id}).")]
     assert job.progress_text().startswith(f"{(len(job.runs[0].records) - 1) / 600:.0%} of the "
@@ -157,29 +151,29 @@ def test_job_stop_ends_current_run_and_skips_rest_of_sweep(store: RunStore) -> N
     assert job.progress() == (pytest.approx((kept - 1) / 600), 0.0)
 
 
-def test_two_writer_threads_lose_nothing(store: RunStore) -> None:
-    shared = store.create_run({"lr": 1})
+def test_two_writer_threads_lose_nothing(run_store: RunStore) -> None:
+    shared = run_store.create_run({"lr": 1})
     own: dict[int, int] = {}
     n, n_threads = 100, 4
 
     def write(k: int) -> None:
-        mine = store.create_run({"lr": k})
+        mine = run_store.create_run({"lr": k})
         own[k] = mine
         for i in range(n):
-            store.add_record(shared, {"writer": k, "i": i})
-            store.add_record(mine, {"i": i})
+            run_store.add_record(shared, {"writer": k, "i": i})
+            run_store.add_record(mine, {"i": i})
 
     threads = [threading.Thread(target=write, args=(k,)) for k in range(n_threads)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    recs = store.records(shared)
+    recs = run_store.records(shared)
     assert len(recs) == n * n_threads
     assert {(r["writer"], r["i"]) for r in recs} == {(k, i) for k in range(n_threads)
                                                       for i in range(n)}
     for mine in own.values():
-        assert [r["i"] for r in store.records(mine)] == list(range(n))
+        assert [r["i"] for r in run_store.records(mine)] == list(range(n))
 
 
 WRITER = textwrap.dedent("""
@@ -194,15 +188,15 @@ WRITER = textwrap.dedent("""
 """)
 
 
-def test_two_writer_processes_lose_nothing(store: RunStore) -> None:
-    shared = store.create_run({"lr": 1})
+def test_two_writer_processes_lose_nothing(run_store: RunStore) -> None:
+    shared = run_store.create_run({"lr": 1})
     n = 150
     go = time.time() + 1.0  # both start writing at the same moment
     procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(shared), str(k), str(n),
                                str(go)], cwd=ROOT, env=os.environ.copy()) for k in range(2)]
     for p in procs:
         assert p.wait(timeout=60) == 0
-    recs = store.records(shared)
+    recs = run_store.records(shared)
     assert sorted((r["writer"], r["i"]) for r in recs) == [(k, i) for k in range(2)
                                                            for i in range(n)]
 
@@ -219,13 +213,13 @@ TRAINER = textwrap.dedent("""
 """)
 
 
-def test_records_survive_a_killed_training_process(store: RunStore) -> None:
+def test_records_survive_a_killed_training_process(run_store: RunStore) -> None:
     proc = subprocess.Popen([sys.executable, "-c", TRAINER], cwd=ROOT, env=os.environ.copy(),
                             stdout=subprocess.PIPE, text=True)
     try:
         run_id = int(proc.stdout.readline())
         deadline = time.monotonic() + 60
-        while store.n_records(run_id) < 3 and time.monotonic() < deadline:
+        while run_store.n_records(run_id) < 3 and time.monotonic() < deadline:
             time.sleep(0.02)
         proc.send_signal(signal.SIGKILL)  # no finally, no atexit: the hard way a server dies
         proc.wait(timeout=10)
@@ -233,13 +227,13 @@ def test_records_survive_a_killed_training_process(store: RunStore) -> None:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == -signal.SIGKILL
-    kept = store.records(run_id)
+    kept = run_store.records(run_id)
     assert len(kept) >= 3
     # Every kept record is whole, and they are the consecutive epochs 1, 2, 3, ...
     assert [r["epoch"] for r in kept] == pytest.approx(list(range(1, len(kept) + 1)))
     assert all(math.isfinite(r["train_loss"]) for r in kept)
-    assert store.get_run(run_id).status == "running"
-    assert store.mark_orphans() == 1
-    info = store.get_run(run_id)
+    assert run_store.get_run(run_id).status == "running"
+    assert run_store.mark_orphans() == 1
+    info = run_store.get_run(run_id)
     assert info.status == "failed" and f"{len(kept)} records are kept" in info.message
-    assert store.n_records(run_id) == len(kept)
+    assert run_store.n_records(run_id) == len(kept)

