@@ -7,6 +7,8 @@ chosen small, distinct and of both signs so each product is easy to do by hand.
 
 from __future__ import annotations
 
+import hashlib
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,3 +79,18 @@ def fresh(shape: tuple[int, ...], seed: int | None, loss: str,
     if keep is not None and len(keep.y) == shape[-1]:
         p.y = list(keep.y)
     return p
+
+
+def student_seed(student_id: str, salt: str = "") -> int:
+    """The practice-problem seed of one student: stable across machines, runs and versions.
+
+    seed = the first 4 bytes, big-endian, of SHA-256(salt + "\\n" + id) over UTF-8, where id is
+    the student id with surrounding spaces removed, Unicode-normalised (NFC) and case-folded (so
+    " S12 " and "s12" are one student). The course salt keeps one class's numbers from another's.
+    Raises ValueError for an empty id.
+    """
+    ident = unicodedata.normalize("NFC", str(student_id).strip()).casefold()
+    if not ident:
+        raise ValueError("the student id is empty")
+    digest = hashlib.sha256(f"{salt}\n{ident}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
