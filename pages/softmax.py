@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.derivations import DerivationResult, LineResult
 from core.export import to_markdown, to_tex
 from core.numbers import NumberError
 from core.softmax.mistakes import MISTAKES, check_mistake
@@ -22,7 +23,7 @@ from core.softmax.numerics import (
     three_ways,
 )
 from core.softmax.oracles import ce_grad_by_sympy, jacobian_by_sympy
-from core.softmax.proofs import KS, PROOFS, ProofResult, StepResult, sections, verify
+from core.softmax.proofs import PROOFS, sections, verify
 from pages import through_app
 
 through_app("pages/softmax.py")
@@ -38,7 +39,7 @@ HEAT_FRAME_PX, HEAT_ROW_PX = 120, 28
 
 
 @st.cache_resource(show_spinner="SymPy is checking every line (once per server)…")
-def checked(key: str) -> ProofResult:
+def checked(key: str) -> DerivationResult:
     return verify(key)
 
 
@@ -47,37 +48,27 @@ def documents(key: str) -> tuple[str, str]:
     result = checked(key)
     secs = sections(result)
     plain_secs = sections(result, markdown=False)
-    return to_markdown(result.proof.title, secs), to_tex(result.proof.title, plain_secs)
+    return to_markdown(result.derivation.title, secs), to_tex(result.derivation.title, plain_secs)
 
 
 @st.cache_data(show_spinner="SymPy is checking the wrong line…")
-def mistake_result(index: int) -> StepResult:
+def mistake_result(index: int) -> LineResult:
     return check_mistake(index)
-
-
-def badges(r: StepResult) -> str:
-    sym = {True: ":green-badge[✓ symbolic K]",
-           None: ":orange-badge[symbolic K: not decided by stock SymPy]",
-           False: ":red-badge[✗ symbolic K]"}[r.symbolic.passed]
-    ks = (f":green-badge[✓ K = {KS[0]}…{KS[-1]}, exact]" if r.concrete.passed
-          else f":red-badge[✗ {r.concrete.detail}]")
-    return f"{sym} {ks}"
 
 
 def show_proof(number: int, key: str) -> None:
     result = checked(key)
-    proof = result.proof
+    proof = result.derivation
     st.header(f"Proof {number}. {proof.title}")
     st.markdown(f"**Claim.** {proof.intro}")
     st.latex(proof.statement)
-    for r in result.steps:
+    for r in result.lines:
         math, why = st.columns([3, 2], vertical_alignment="center")
         math.latex(r.latex)
-        against = ", ".join("the claim's left side" if n == 0 else f"line {n}" for n in r.against)
-        why.markdown(f"**{r.number}.** {r.rule}  \n{badges(r)} :gray[vs {against}]")
+        why.markdown(f"**{r.number}.** {r.rule}  \n{r.badges} :gray[vs {r.against_words}]")
     end = result.conclusion
-    st.markdown(f"**∎** The last line is the right side of the claim: {badges(end)}")
-    if not result.symbolic_for_all:
+    st.markdown(f"**∎** The last line is the right side of the claim: {end.badges}")
+    if not result.decided:
         st.warning("Some lines could not be checked for a symbolic K in stock SymPy (orange): "
                    "for those, only the exact checks for K = 2…6 stand behind the line.")
     with st.expander("What SymPy checked, line by line"):
@@ -89,9 +80,9 @@ def show_proof(number: int, key: str) -> None:
             "scores are the symbols $s_1, …, s_K$; with $u_q = e^{s_q}$ both lines are rational "
             "functions and `cancel(difference) == 0` is "
             f"exact, for every index pair. Checked in {result.seconds:.1f} s, once per server.")
-        for r in (*result.steps, end):
-            st.markdown(f"Line {r.number}: {r.symbolic.detail}; {r.concrete.detail}")
-            st.latex(r.sympy_latex)
+        for r in result.every_line:
+            st.markdown(f"Line {r.number}: {r.details}")
+            st.latex(r.twin)
     md, tex = documents(key)
     buttons = st.container(horizontal=True)
     buttons.download_button(f"Proof {number} as Markdown", md, file_name=f"softmax_{key}.md",
@@ -307,11 +298,11 @@ index = pick.selectbox(
     format_func=lambda i: f"Proof {numbers[MISTAKES[i].proof]}, line {MISTAKES[i].line}: "
                           f"{MISTAKES[i].label}")
 mistake, wrong = MISTAKES[index], mistake_result(index)
-right_line = checked(mistake.proof).steps[mistake.line - 1]
+right_line = checked(mistake.proof).lines[mistake.line - 1]
 good_col, bad_col = st.columns(2)
 with good_col:
-    st.markdown(f"**Correct line {mistake.line}**  \n{badges(right_line)}")
+    st.markdown(f"**Correct line {mistake.line}**  \n{right_line.badges}")
     st.latex(right_line.latex)
 with bad_col:
-    st.markdown(f"**Wrong line {mistake.line}**  \n{badges(wrong)}")
+    st.markdown(f"**Wrong line {mistake.line}**  \n{wrong.badges}")
     st.latex(wrong.latex)

@@ -11,7 +11,8 @@ from functools import cache
 
 import sympy as sp
 
-from core.softmax.proofs import PROOFS, Build, StepResult, check_step, falsify
+from core.derivations import Build, LineResult, checked_line, falsify
+from core.softmax.proofs import PROOFS, ways
 
 __all__ = ["Mistake", "MISTAKES", "check_mistake"]
 
@@ -68,7 +69,8 @@ MISTAKES: tuple[Mistake, ...] = (
 
 
 @cache
-def check_mistake(index: int) -> StepResult:
-    """The checks of proof line `line` with the mistake in its place (cached: deterministic)."""
+def check_mistake(index: int) -> LineResult:
+    """The checks of proof line `line` with the mistake in its place (remembered on disk like the
+    proofs: deterministic)."""
     m = MISTAKES[index]
-    return check_step(falsify(PROOFS[m.proof], m.line, m.build, m.latex), m.line)
+    return checked_line(falsify(PROOFS[m.proof], m.line, m.build, m.latex), m.line, ways())

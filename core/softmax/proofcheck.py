@@ -1,4 +1,4 @@
-"""Checking one line of a derivation against another with SymPy, two ways.
+"""The two ways (`core.derivations.Way`) the softmax proofs are checked, one line against another.
 
 A proof line is built by a function of a *context*, which supplies the scores s_q, the targets
 t_q, the shift c, sums over the K classes and the Kronecker delta. The same function then gives
@@ -15,31 +15,27 @@ t_q, the shift c, sums over the K classes and the Kronecker delta. The same func
 
 A hypothesis (here only sum_k t_k = 1) is applied by substitution: t_K = 1 - t_1 - ... - t_{K-1}
 for concrete K, and Sum(t_k) -> 1 for symbolic K.
+
+`SymbolicWay` and `ConcreteWay` wrap the two contexts as `Way`s of `core.derivations`, which runs
+them over a proof's lines and turns their verdicts into badges, sentences and documents.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cached_property
+from collections.abc import Callable, Sequence
+from functools import cached_property, lru_cache
 from typing import Any, Literal
 
 import sympy as sp
 from sympy.matrices.expressions.diagonal import DiagMatrix
 
-__all__ = ["Check", "SymbolicK", "ConcreteK", "Mask", "equal_symbolic", "equal_concrete",
-           "as_rational", "rational_equal"]
+from core.derivations import Build, Check, Derivation, Way, meet
 
+__all__ = ["SymbolicK", "ConcreteK", "Mask", "SymbolicWay", "ConcreteWay", "equal_symbolic",
+           "equal_concrete", "as_rational", "rational_equal"]
+
+# The cases a proof line speaks about: every index pair, or only the diagonal / off-diagonal.
 Mask = Literal["all", "i=j", "i!=j"]
-
-
-@dataclass(frozen=True)
-class Check:
-    """Outcome of one way of checking one line: passed is True, False, or None (not decided)."""
-
-    method: str
-    passed: bool | None
-    detail: str
 
 
 class SymbolicK:
@@ -194,20 +190,17 @@ def _evaluate(expr: sp.Expr, ctx: SymbolicK, free: str) -> sp.Expr:
     return expr
 
 
-def equal_symbolic(a: sp.Expr, b: sp.Expr, ctx: SymbolicK, free: str, mask: Mask = "all",
-                   hypothesis: bool = False) -> Check:
-    """Is a = b for every K (and every index in 1..K)? True, or None when SymPy cannot tell."""
+def equal_symbolic(a: sp.Expr, b: sp.Expr, ctx: SymbolicK, free: str, mask: str = "all",
+                   hypothesis: bool = False) -> tuple[bool | None, str]:
+    """Is a = b for every K (every index in 1..K)? (True, or None if SymPy cannot tell; how)."""
     diff = _evaluate(a - b, ctx, free)
     diff = _restrict_symbolic(_canonical_deltas(diff), ctx, mask)
     if sp.simplify(diff) == 0:
-        return Check(ctx.label, True, "simplify(a − b) = 0, sums kept as Sum(…, 1..K)")
-    if hypothesis:
-        diff_h = diff.subs(ctx.total_t(), 1)
-        if sp.simplify(diff_h) == 0:
-            return Check(ctx.label, True,
-                         "simplify(a − b) = 0, sums kept as Sum(…, 1..K), using $\\sum_k t_k = 1$")
-    return Check(ctx.label, None, "stock SymPy's simplify does not reduce a − b to 0 for "
-                 "symbolic K: not decided (see the concrete-K checks)")
+        return True, "simplify(a − b) = 0, sums kept as Sum(…, 1..K)"
+    if hypothesis and sp.simplify(diff.subs(ctx.total_t(), 1)) == 0:
+        return True, "simplify(a − b) = 0, sums kept as Sum(…, 1..K), using $\\sum_k t_k = 1$"
+    return None, ("stock SymPy's simplify does not reduce a − b to 0 for symbolic K: not decided "
+                  "(see the concrete-K checks)")
 
 
 def as_rational(expr: sp.Expr, ctx: ConcreteK, hypothesis: bool = False) -> sp.Expr:
@@ -231,3 +224,81 @@ def rational_equal(a: sp.Expr, b: sp.Expr) -> bool:
 def equal_concrete(a: sp.Expr, b: sp.Expr, ctx: ConcreteK, hypothesis: bool = False) -> bool:
     """Exact: a = b as functions of the symbolic scores (rational functions in u_q = e^{s_q})."""
     return rational_equal(as_rational(a, ctx, hypothesis), as_rational(b, ctx, hypothesis))
+
+
+class SymbolicWay(Way):
+    """The symbolic-K check of a line: passes, or is "not decided" (it never proves a line
+    wrong), so a line is verified without it as long as it does not fail."""
+
+    label = "symbolic K"
+
+    def __init__(self) -> None:
+        self.ctx = SymbolicK()
+
+    def _build(self, d: Derivation, build: Build) -> sp.Expr:
+        return build(self.ctx, *(self.ctx.idx[n] for n in d.free))
+
+    def compare(self, d: Derivation, build: Build, cases: str,
+                others: Sequence[tuple[Build, str]], hypothesis: bool) -> Check:
+        mine = self._build(d, build)
+        passed, detail = None, "not attempted"
+        for other, other_cases in others:
+            passed, detail = equal_symbolic(mine, self._build(d, other), self.ctx, d.free,
+                                            meet(cases, other_cases), hypothesis)
+            if passed is not True:
+                break
+        badge = {True: "✓ symbolic K", None: "symbolic K: not decided by stock SymPy",
+                 False: "✗ symbolic K"}[passed]
+        sentence = {True: "symbolic K: yes", None: "symbolic K: not decided by stock SymPy",
+                    False: "symbolic K: no"}[passed]
+        return Check(self.label, passed, detail, badge, sentence, required=False)
+
+    def twin_latex(self, d: Derivation, build: Build) -> str:
+        return sp.latex(self._build(d, build))
+
+
+@lru_cache(maxsize=16)
+def _concrete(k: int) -> ConcreteK:
+    return ConcreteK(k)  # shared, so its cached matrices are built once per K
+
+
+class ConcreteWay(Way):
+    """The exact check of a line for every K in `ks`, every index tuple, fully symbolic scores."""
+
+    label = "concrete K"
+
+    def __init__(self, ks: Sequence[int]) -> None:
+        self.ks = tuple(ks)
+        self._memo: dict[tuple, sp.Expr] = {}
+
+    def _rational(self, build: Build, ctx: ConcreteK, idx: tuple[int, ...],
+                  hypothesis: bool) -> sp.Expr:
+        # Each line is compared twice (with the line before and the line after): convert once.
+        key = (build, ctx.K, idx, hypothesis)
+        if key not in self._memo:
+            self._memo[key] = as_rational(build(ctx, *idx), ctx, hypothesis)
+        return self._memo[key]
+
+    def compare(self, d: Derivation, build: Build, cases: str,
+                others: Sequence[tuple[Build, str]], hypothesis: bool) -> Check:
+        failed = []
+        for k in self.ks:
+            ctx = _concrete(k)
+            if not all(rational_equal(self._rational(build, ctx, idx, hypothesis),
+                                      self._rational(other, ctx, idx, hypothesis))
+                       for other, other_cases in others
+                       for idx in ctx.index_tuples(len(d.free), meet(cases, other_cases))):
+                failed.append(k)
+        span = f"K = {self.ks[0]}…{self.ks[-1]}"
+        if failed:
+            ks = ", ".join(map(str, failed))
+            return Check(self.label, False, f"fails for K = {ks}", f"✗ fails for K = {ks}",
+                         f"concrete K: fails for K = {ks}")
+        # Markdown math: the page shows these details as they are.
+        how = "cancel(a − b) = 0 in $u_q = e^{s_q}$" + (", using $\\sum_k t_k = 1$"
+                                                        if hypothesis else "")
+        return Check(self.label, True, f"{how}, every index, {span}", f"✓ {span}, exact",
+                     f"{span.replace('…', '..')}: yes")
+
+    def fingerprint(self) -> str:
+        return f"{super().fingerprint()}:ks={self.ks}"
