@@ -1,8 +1,10 @@
 """Backprop by hand (pages/backprop.py): one step of gradient descent on a tiny network, by hand.
 
     problems.py    the homework's 3-2-2 problem and seeded practice problems
-    network.py     the problem's validation and the NumPy network; the SymPy oracle and finite
-                   differences that check the tracer independently
+    functions.py   each activation and loss once: label, NumPy f and f', the printed formulas
+    names.py       every LaTeX and plain name of a value or unit
+    network.py     the problem's validation and the NumPy network
+    oracle.py      SymPy's diff of the whole loss and finite differences, built independently
     formulas.py    every step's formula as SymPy prints it, once per shape
     tracer.py      `trace_step`: forward, loss, deltas, gradients, updates; `three_checks`
     chainrule.py   ∂L/∂w11 summed over every path to the outputs

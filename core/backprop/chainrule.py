@@ -21,6 +21,8 @@ import numpy as np
 import sympy as sp
 
 from core.backprop import network as net
+from core.backprop.functions import ACTIVATIONS, LOSSES
+from core.backprop.names import unit_tex
 from core.numbers import paren, tex_number
 
 MAX_PRINTED_PATHS = 8  # beyond this the printed sum is a wall of symbols; the table still lists all
@@ -58,46 +60,35 @@ def _frac(top: str, bottom: str) -> str:
     return rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
 
 
-def _a(ell: int, u: int, n_layers: int) -> str:
-    return rf"\hat{{y}}_{{{u + 1}}}" if ell == n_layers else f"a^{{({ell})}}_{{{u + 1}}}"
-
-
-def _z(ell: int, u: int) -> str:
-    return f"z^{{({ell})}}_{{{u + 1}}}"
-
-
-def _f_prime_tex(activation: str, a: str, z: str) -> str:
-    # a already carries a superscript (a^{(1)}_{1}), so its square needs brackets: a^{..}^{2} is
-    # a "double superscript" error in KaTeX and LaTeX alike.
-    return {"sigmoid": rf"{a}\left(1 - {a}\right)", "tanh": rf"1 - \left({a}\right)^{{2}}",
-            "relu": rf"\mathbf{{1}}\left[{z} > 0\right]"}[activation]
-
-
 @lru_cache(maxsize=32)
 def _structure(shape: net.Shape, activation: str, loss: str) -> tuple[tuple, str]:
     """Paths as tuples of (factor symbol, equals, value-recipe), and the printed SymPy sum."""
     n = len(shape) - 1
+    f, out = ACTIVATIONS[activation], LOSSES[loss]
+
+    def _a(ell: int, u: int) -> str:
+        return unit_tex("a", ell, u, n)
+
+    def _z(ell: int, u: int) -> str:
+        return unit_tex("z", ell, u, n)
+
     paths = []
     for rest in itertools.product(*(range(s) for s in shape[2:])):
         units = (0, *rest)
         k = units[-1]
         factors = []
-        if loss == "cross_entropy":
-            ce = rf"\hat{{y}}_{{{k + 1}}}\sum_m y_m - y_{{{k + 1}}}"
-            factors.append((_frac("L", _z(n, k)), ce, ("ce", k)))
+        if out.softmax_output:
+            factors.append((_frac("L", _z(n, k)), out.grad_tex(k, shape[-1]), ("grad", k)))
         else:
-            scale = "" if loss == "half_squared_error" else rf"\tfrac{{2}}{{{shape[-1]}}}"
-            factors.append((_frac("L", _a(n, k, n)),
-                            rf"{scale}\left(\hat{{y}}_{{{k + 1}}} - y_{{{k + 1}}}\right)",
-                            ("dL", k)))
-            factors.append((_frac(_a(n, k, n), _z(n, k)),
-                            _f_prime_tex(activation, _a(n, k, n), _z(n, k)), ("fp", n - 1, k)))
+            factors.append((_frac("L", _a(n, k)), out.grad_tex(k, shape[-1]), ("grad", k)))
+            factors.append((_frac(_a(n, k), _z(n, k)), f.derivative_tex(_a(n, k), _z(n, k)),
+                            ("fp", n - 1, k)))
         for m in range(n - 1, 0, -1):  # m = layer of the lower unit, 1-based
             lo, hi = units[m - 1], units[m]
             w = f"w^{{({m + 1})}}_{{{hi + 1}{lo + 1}}}"
-            factors.append((_frac(_z(m + 1, hi), _a(m, lo, n)), w, ("w", m, hi, lo)))
-            factors.append((_frac(_a(m, lo, n), _z(m, lo)),
-                            _f_prime_tex(activation, _a(m, lo, n), _z(m, lo)), ("fp", m - 1, lo)))
+            factors.append((_frac(_z(m + 1, hi), _a(m, lo)), w, ("w", m, hi, lo)))
+            factors.append((_frac(_a(m, lo), _z(m, lo)), f.derivative_tex(_a(m, lo), _z(m, lo)),
+                            ("fp", m - 1, lo)))
         factors.append((_frac(_z(1, 0), "w^{(1)}_{11}"), "x_{1}", ("x", 0)))
         paths.append((units, tuple(factors)))
 
@@ -126,16 +117,14 @@ def _structure(shape: net.Shape, activation: str, loss: str) -> tuple[tuple, str
 def w11_chain_rule(p: net.Problem, zs, acts, traced_grad: float, new_w11: float) -> ChainRule:
     """Evaluate every factor of every path from w^{(1)}_{11} to the loss."""
     paths_spec, expression = _structure(p.shape, p.activation, p.loss)
-    fp = [net.act_prime(p.activation, z, a) for z, a in zip(zs, acts[1:], strict=True)]
-    yhat = acts[-1]
-    scale = 1.0 if p.loss == "half_squared_error" else 2.0 / len(p.y)
+    prime = ACTIVATIONS[p.activation].prime
+    fp = [prime(z, a) for z, a in zip(zs, acts[1:], strict=True)]
+    grad = LOSSES[p.loss].grad(p.y, acts[-1])
 
     def value(recipe: tuple) -> float:
         kind, *ix = recipe
-        if kind == "ce":
-            return float(yhat[ix[0]] * p.y.sum() - p.y[ix[0]])
-        if kind == "dL":
-            return float(scale * (yhat[ix[0]] - p.y[ix[0]]))
+        if kind == "grad":
+            return float(grad[ix[0]])
         if kind == "fp":
             return float(fp[ix[0]][ix[1]])
         if kind == "w":
@@ -145,11 +134,12 @@ def w11_chain_rule(p: net.Problem, zs, acts, traced_grad: float, new_w11: float)
     paths = tuple(Path(units, tuple(Factor(tex, eq, value(r)) for tex, eq, r in factors))
                   for units, factors in paths_spec)
     total = float(sum(path.value for path in paths))
-    grad = r"\frac{\partial L}{\partial w^{(1)}_{11}}"
+    grad_tex = r"\frac{\partial L}{\partial w^{(1)}_{11}}"
     w = float(p.W[0][0, 0])
     sub = (rf"w^{{(1)\,\mathrm{{new}}}}_{{11}} = {tex_number(w)} - {tex_number(p.lr)} \cdot "
            rf"{paren(tex_number(traced_grad))}")
     return ChainRule(
         expression=expression, paths=paths, total=total, traced=float(traced_grad),
-        update_symbolic=rf"w^{{(1)\,\mathrm{{new}}}}_{{11}} = w^{{(1)}}_{{11}} - \eta \cdot {grad}",
+        update_symbolic=(rf"w^{{(1)\,\mathrm{{new}}}}_{{11}} = w^{{(1)}}_{{11}} - \eta \cdot "
+                         f"{grad_tex}"),
         update_substituted=sub, new_value=float(new_w11))

@@ -79,9 +79,6 @@ def sections(trace: Trace, checks: list[GradientCheck] | None = None,
     return secs
 
 
-
-
-
 def markdown(trace: Trace, checks=None, note: str = "") -> str:
     return to_markdown(TITLE, sections(trace, checks, note))
 

@@ -12,27 +12,14 @@ from functools import lru_cache
 
 import altair as alt
 
+from core.backprop.names import unit_names
+
 HIGHLIGHT = "#d62728"
 MAX_LABELLED = 9  # edges between two layers that still get readable labels (3 × 3)
 
 
 def _ys(n: int) -> list[float]:
     return [(n - 1) / 2 - k for k in range(n)]
-
-
-def unit_names(shape) -> list[list[str]]:
-    """Names of the units layer by layer: x1 …, then h1 … (h1.1 … with several hidden layers),
-    then ŷ1 …; the drawing, the tables and the messages all use them."""
-    n_layers = len(shape) - 1
-
-    def name(ell: int, j: int) -> str:
-        if ell == 0:
-            return f"x{j + 1}"
-        if ell == n_layers:
-            return f"ŷ{j + 1}"
-        return f"h{j + 1}" if n_layers == 2 else f"h{ell}.{j + 1}"
-
-    return [[name(ell, j) for j in range(n)] for ell, n in enumerate(shape)]
 
 
 def network_data(shape, weights, biases, activations, step=None) -> dict[str, list[dict]]:

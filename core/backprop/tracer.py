@@ -22,11 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.backprop import network as net
+from core.backprop import oracle
 from core.backprop.chainrule import ChainRule, w11_chain_rule
 from core.backprop.formulas import StepTemplate, step_templates
+from core.backprop.functions import ACTIVATIONS, LOSSES
 from core.numbers import paren, tex_number
 
-__all__ = ["Step", "Trace", "GradientCheck", "trace_step", "three_checks", "tex_number"]
+__all__ = ["Step", "Trace", "GradientCheck", "trace_step", "three_checks"]
 
 AGREE_TOL = 1e-9
 
@@ -69,17 +71,12 @@ class Trace:
 
 def _backward(p: net.Problem, zs, acts) -> list[np.ndarray]:
     """δ^{(l)} = ∂L/∂z^{(l)} for l = 1..L, returned in layer order."""
-    yhat, z_out = acts[-1], zs[-1]
-    if p.loss == "cross_entropy":
-        # d/dz_k of −Σ_m y_m log softmax(z)_m = p_k Σ_m y_m − y_k (= p_k − y_k for a distribution)
-        delta = yhat * p.y.sum() - p.y
-    else:
-        dL_dyhat = yhat - p.y if p.loss == "half_squared_error" else 2.0 * (yhat - p.y) / len(p.y)
-        delta = dL_dyhat * net.act_prime(p.activation, z_out, yhat)
-    deltas = [delta]
+    f, loss = ACTIVATIONS[p.activation], LOSSES[p.loss]
+    grad = loss.grad(p.y, acts[-1])  # ∂L/∂z^{(L)} itself under softmax, else ∂L/∂ŷ
+    deltas = [grad if loss.softmax_output else grad * f.prime(zs[-1], acts[-1])]
     for ell in range(len(p.W) - 1, 0, -1):
         back = p.W[ell].T @ deltas[0]
-        deltas.insert(0, net.act_prime(p.activation, zs[ell - 1], acts[ell]) * back)
+        deltas.insert(0, f.prime(zs[ell - 1], acts[ell]) * back)
     return deltas
 
 
@@ -127,7 +124,7 @@ def trace_step(weights, biases, x, y, lr, activation: str = "sigmoid",
     p = net.validate(weights, biases, x, y, lr, activation, loss)
     with np.errstate(all="ignore"):
         zs, acts = net.forward(p.W, p.b, p.x, p.activation, p.loss)
-        L = net.loss_value(p.loss, p.y, acts[-1])
+        L = LOSSES[p.loss].value(p.y, acts[-1])
         deltas = _backward(p, zs, acts)
         gW = [np.outer(d, a) for d, a in zip(deltas, acts[:-1], strict=True)]
         gb = [d.copy() for d in deltas]
@@ -172,12 +169,13 @@ def three_checks(trace: Trace) -> list[GradientCheck]:
     shape; for shapes where that would take more than a few seconds it is reported as None.
     """
     p = trace.problem
-    sym = net.sympy_gradient(p) if net.sympy_feasible(p.shape, p.loss) else None
+    sym = oracle.sympy_gradient(p) if oracle.sympy_feasible(p.shape, p.loss) else None
     with np.errstate(all="ignore"):
-        fdW, fdb = net.finite_difference(p)
-    kinks = p.activation == "relu" and any(np.any(np.abs(z) < 1e-3) for z in
-                                            trace.pre_activations[:-1 if p.loss == "cross_entropy"
-                                                                   else None])
+        fdW, fdb = oracle.finite_difference(p)
+    # The softmax output has no ReLU: only the hidden pre-activations can sit on the kink.
+    hidden = trace.pre_activations[:-1] if LOSSES[p.loss].softmax_output else \
+        trace.pre_activations
+    kinks = p.activation == "relu" and any(np.any(np.abs(z) < 1e-3) for z in hidden)
     note = ("a ReLU input is within 0.001 of its kink at 0: the finite difference straddles it, "
             "while backprop and SymPy take ReLU'(0) = 0") if kinks else ""
     checks = []

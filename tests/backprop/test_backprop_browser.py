@@ -4,29 +4,28 @@ import os
 import shutil
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
 
-def test_step_to_w11_update_and_see_formula(page, app_url, wait_app, screenshot_dir) -> None:
-    page.goto(app_url + "/backprop")
-    wait_app(page, timeout=120_000)
-    page.get_by_role("heading", name="Backprop by hand").first.wait_for(timeout=60_000)
-    assert page.locator('[data-testid="stException"]').count() == 0
+def test_step_to_w11_update_and_see_formula(page, app_url, goto, wait_app,
+                                            screenshot_dir) -> None:
+    goto(page, app_url + "/backprop", "Backprop by hand")
     page.locator('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg'
                  ).first.wait_for(timeout=30_000)
     # Two clicks on Next, then jump to the update of w11 with the step picker.
-    page.get_by_text("Step 1 of 41").wait_for(timeout=30_000)
+    expect(page.get_by_text("Step 1 of 41")).to_be_visible(timeout=30_000)
     for n in (2, 3):
         page.get_by_role("button", name="Next ▶").click()
-        page.get_by_text(f"Step {n} of 41").wait_for(timeout=30_000)
+        expect(page.get_by_text(f"Step {n} of 41")).to_be_visible(timeout=30_000)
         wait_app(page)
     # The only select box in the main area (activation and loss sit in the sidebar).
     page.locator('[data-testid="stMain"] [data-testid="stSelectbox"]').first.click()
     page.keyboard.type("new w11^(1)")  # the list is long and virtualised: filter it
     page.get_by_role("option", name="28. new w11^(1)").click()
     wait_app(page)
-    page.get_by_text("Step 28 of 41").wait_for(timeout=30_000)
+    expect(page.get_by_text("Step 28 of 41")).to_be_visible(timeout=30_000)
     # The innermost block holding the step title is the step's bordered container.
     step = page.locator('[data-testid="stVerticalBlock"]').filter(
         has=page.get_by_text("Step 28 of 41")).last
@@ -35,18 +34,16 @@ def test_step_to_w11_update_and_see_formula(page, app_url, wait_app, screenshot_
     formulas.first.wait_for(timeout=30_000)
     text = " ".join(formulas.all_inner_texts())
     assert "η" in text and "0.200243" in text, text
-    assert page.locator('[data-testid="stException"]').count() == 0
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
     page.screenshot(path=str(screenshot_dir / "backprop_w11_update.png"), full_page=True)
 
 
-def test_both_downloads_deliver_the_derivation(page, app_url, wait_app, tmp_path) -> None:
+def test_both_downloads_deliver_the_derivation(page, app_url, goto, tmp_path) -> None:
     """The files are written when the button is clicked (deferred data): what arrives must be
     the whole derivation, and the .tex must compile."""
     from core.export import compile_tex
 
-    page.goto(app_url + "/backprop")
-    wait_app(page, timeout=120_000)
-    page.get_by_role("heading", name="Download the derivation").wait_for(timeout=60_000)
+    goto(page, app_url + "/backprop", "Download the derivation")
     texts = {}
     for label in ("Markdown (with LaTeX)", "LaTeX (.tex, compiles with pdflatex)"):
         with page.expect_download(timeout=60_000) as info:

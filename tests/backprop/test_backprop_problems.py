@@ -5,6 +5,7 @@ import hashlib
 import pytest
 
 from core.backprop.problems import practice, student_seed
+from core.numbers import tex_number
 
 
 def test_student_seed_is_pinned_and_documented() -> None:
@@ -27,3 +28,10 @@ def test_a_student_gets_the_same_problem_every_time() -> None:
 def test_empty_student_id_is_refused(bad: str) -> None:
     with pytest.raises(ValueError, match="empty"):
         student_seed(bad)
+
+
+def test_practice_inputs_are_never_zero_and_minus_zero_prints_as_zero() -> None:
+    # With x1 = 0 every factor of dL/dw11 ends in 0 and the w11 update teaches nothing.
+    for seed in range(200):
+        assert min(practice((6, 3, 2), seed, "half_squared_error").x) >= 0.1
+    assert tex_number(-0.0) == "0" and tex_number(-1e-30) == r"-1 \times 10^{-30}"
