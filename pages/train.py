@@ -22,10 +22,10 @@ from core.mlp.datasets import (
     dataset_available,
     load_dataset,
 )
-from core.mlp.jobs import RunJob
+from core.mlp.jobs import RunJob, find_job
 from core.mlp.model import param_formula
 from core.mlp.presets import PRESETS, preset_configs
-from core.mlp.runstore import RunStore, default_db_path, runs_table, table_csv
+from core.mlp.runstore import RunStore, RunStoreError, default_db_path, runs_table, table_csv
 from core.mlp.settings import (
     ACTIVATIONS,
     INITS,
@@ -52,7 +52,7 @@ ss = st.session_state
 @st.cache_resource(show_spinner=False)
 def get_store(path: str) -> RunStore:
     store = RunStore(path)
-    store.mark_orphans()  # runs a killed server left "running" are failed, records kept
+    store.mark_orphans()  # runs whose trainer died are marked interrupted, records kept
     return store
 
 
@@ -73,6 +73,9 @@ def store() -> RunStore:
 
 
 def job() -> RunJob | None:
+    """This session's job; after a reload mid-run, the one the URL's `job` token names."""
+    if "train_job" not in ss and (found := find_job(st.query_params.get("job"))) is not None:
+        ss["train_job"] = found
     return ss.get("train_job")
 
 
@@ -96,6 +99,7 @@ def start(configs: list[tuple[str, dict]], name: str, legend: str = "run") -> No
     ss["train_job"] = RunJob(
         store(), checked, lambda cfg: TrainingRun(cfg, datasets[cfg]), sweep=sweep,
     ).start()
+    st.query_params["job"] = ss["train_job"].token  # a reloaded tab finds its job by this
 
 
 def start_from_form() -> None:
@@ -150,7 +154,7 @@ st.latex(
 
 try:
     store()
-except (OSError, sqlite3.Error) as exc:
+except (OSError, sqlite3.Error, RunStoreError) as exc:
     st.error(f"The run database at {default_db_path()} cannot be opened ({exc}). Set the "
              "HANDPROP_DB environment variable to a writable file path and restart the app.")
     st.stop()
@@ -355,6 +359,8 @@ live()
 # ----------------------------------------------------------------------------- runs table
 st.subheader("Runs")
 all_runs = store().list_runs()
+if store().problem_text():
+    st.warning(store().problem_text())
 if not all_runs:
     st.caption("No runs stored yet. Every run is kept in the run database.")
 else:
@@ -371,7 +377,9 @@ else:
                    format_func=lambda i: f"#{i} {by_id[i].label} ({by_id[i].status})")
 
     def delete_chosen() -> None:
-        keep = [i for i in ss.overlay_ids if by_id[i].status == "running"]
+        store().mark_orphans()  # a run whose trainer died is not "still training"
+        keep = [i for i in ss.overlay_ids
+                if (now := store().get_run(i)) is not None and now.status == "running"]
         store().delete_runs([i for i in ss.overlay_ids if i not in keep])
         ss.overlay_ids = keep
         if keep:

@@ -10,15 +10,22 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from core.mlp.records import Record
 from core.mlp.runstore import RunStore
+from core.mlp.status import ENDED, RunStatus, to_stored
 
-__all__ = ["Trainable", "record_run", "LiveRun", "RunJob", "ENDED", "single_blas_thread"]
+__all__ = ["Trainable", "record_run", "LiveRun", "RunJob", "ENDED", "single_blas_thread",
+           "find_job", "HEARTBEAT_S"]
 
-ENDED = ("finished", "stopped", "diverged", "failed", "skipped")
+# Seconds between heartbeats of a training run (`RunStore.beat`), records aside: well inside the
+# store's STALE_AFTER_S, so only a dead trainer is ever taken for one.
+HEARTBEAT_S = 5.0
 
 
 def limit_blas_threads(n: int = 1) -> None:
@@ -50,20 +57,31 @@ class Trainable(Protocol):
     message: str
     train_seconds: float
 
-    def run(self, should_stop: Callable[[], bool] | None = None) -> Iterator[dict]: ...
+    def run(self, should_stop: Callable[[], bool] | None = None) -> Iterator[Record]: ...
     def summary(self) -> dict: ...
 
 
-# Engine statuses that the store does not have map onto the nearest one it does.
-_ENGINE_STATUS = {"finished": "finished", "early_stopped": "finished", "stopped": "stopped",
-                  "diverged": "diverged", "running": "stopped", "ready": "stopped"}
+def _beating(store: RunStore, run_id: int,
+             should_stop: Callable[[], bool] | None) -> Callable[[], bool]:
+    """`should_stop`, polled before every minibatch, that also sends a heartbeat every
+    HEARTBEAT_S seconds: a long epoch must not look like a dead trainer."""
+    last = [time.monotonic()]
+
+    def poll() -> bool:
+        now = time.monotonic()
+        if now - last[0] >= HEARTBEAT_S:
+            last[0] = now
+            store.beat(run_id)
+        return should_stop is not None and should_stop()
+
+    return poll
 
 
 def record_run(
     store: RunStore, run: Trainable, *, label: str = "", sweep: str = "",
     should_stop: Callable[[], bool] | None = None,
     on_start: Callable[[int], None] | None = None,
-    on_record: Callable[[dict], None] | None = None,
+    on_record: Callable[[Record], None] | None = None,
 ) -> int:
     """Train `run`, storing every record as it is made; returns the run id.
 
@@ -74,20 +92,20 @@ def record_run(
     run_id = store.create_run(settings, label=label, sweep=sweep)
     if on_start is not None:
         on_start(run_id)
-    status, message = "failed", ""
+    status, message = RunStatus.FAILED, ""
     try:
-        for record in run.run(should_stop):
+        for record in run.run(_beating(store, run_id, should_stop)):
             store.add_record(run_id, record)
             if on_record is not None:
                 on_record(record)
-        status = _ENGINE_STATUS.get(run.status, "finished")
+        status = to_stored(run.status)
         message = run.message
-        if run.status == "early_stopped" and not message:
+        if run.status == RunStatus.EARLY_STOPPED and not message:
             message = "stopped early: validation accuracy stopped improving"
     except Exception as exc:  # the run failed, but what it made is kept
-        status, message = "failed", f"{type(exc).__name__}: {exc}"
+        status, message = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
     except BaseException:
-        status, message = "stopped", "interrupted"
+        status, message = RunStatus.STOPPED, "interrupted"
         raise
     finally:
         summary: dict = {}
@@ -107,8 +125,8 @@ class LiveRun:
     label: str
     config: Any
     run_id: int | None = None
-    records: list[dict] = field(default_factory=list)
-    status: str = "waiting"
+    records: list[Record] = field(default_factory=list)
+    status: str = RunStatus.WAITING
     message: str = ""
     model: Any = None
     data: Any = None
@@ -130,6 +148,8 @@ class RunJob:
         self.make_run = make_run
         self.sweep = sweep
         self.runs = [LiveRun(label=label, config=cfg) for label, cfg in configs]
+        self.token = uuid.uuid4().hex  # what a reloaded tab finds this job by (`find_job`)
+        _JOBS[self.token] = self
         self.started = time.time()
         self.ended: float | None = None
         self._stop = threading.Event()
@@ -167,7 +187,7 @@ class RunJob:
         total = sum(_epochs(r.config) for r in self.runs) or 1.0
         done = 0.0
         for r in self.runs:
-            if r.status == "finished":
+            if r.status == RunStatus.FINISHED:
                 done += _epochs(r.config)
             elif r.records:
                 done += float(r.records[-1].get("epoch") or 0.0)
@@ -196,13 +216,13 @@ class RunJob:
         for r in self.runs:
             n, where = len(r.records), (f"run #{r.run_id}" if r.run_id is not None
                                         else "not stored")
-            if r.status == "diverged":
+            if r.status == RunStatus.DIVERGED:
                 out.append(("warning", f"**{r.label}** {r.message or 'diverged'}: the weights "
                             f"blew up, so training ended there. The curve up to that point is "
                             f"kept ({n} records, {where})."))
-            elif r.status == "failed":
+            elif r.status in (RunStatus.FAILED, RunStatus.INTERRUPTED):
                 out.append(("error", f"**{r.label}** failed: {r.message}"))
-            elif r.status == "stopped":
+            elif r.status == RunStatus.STOPPED:
                 out.append(("info", f"**{r.label}** {r.message or 'stopped'}. Its {n} finished "
                             f"records are kept ({where})."))
         return out
@@ -210,18 +230,19 @@ class RunJob:
     def _work(self) -> None:
         for live in self.runs:
             if self._stop.is_set():
-                live.status, live.message = "skipped", "not started: the sweep was stopped"
+                live.status = RunStatus.SKIPPED
+                live.message = "not started: the sweep was stopped"
                 continue
-            live.status = "running"
+            live.status = RunStatus.RUNNING
             try:
                 run = self.make_run(live.config)
             except Exception as exc:
                 # Not even built (bad settings, data unavailable): record the failure in words.
                 run_id = self.store.create_run(_settings_of(live.config), label=live.label,
                                                sweep=self.sweep)
-                live.run_id, live.status = run_id, "failed"
+                live.run_id, live.status = run_id, RunStatus.FAILED
                 live.message = f"{type(exc).__name__}: {exc}"
-                self.store.finish_run(run_id, "failed", message=live.message)
+                self.store.finish_run(run_id, RunStatus.FAILED, message=live.message)
                 continue
             live.model, live.data = getattr(run, "model", None), getattr(run, "data", None)
             try:
@@ -232,12 +253,22 @@ class RunJob:
                     on_record=live.records.append,
                 )
                 info = self.store.get_run(run_id)
-                live.status = info.status if info else "failed"
+                live.status = RunStatus(info.status) if info else RunStatus.FAILED
                 live.message = info.message if info else "the run's row has gone"
             except Exception as exc:  # the database itself failed (disk full, locked too long)
-                live.status, live.message = "failed", f"{type(exc).__name__}: {exc}"
+                live.status, live.message = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
         self.ended = time.time()
         self.store.close()
+
+
+# Jobs by token, while anything (a session's state) still holds them: a tab reloaded mid-run
+# starts a new session, which finds its job again through the token kept in the page's URL.
+_JOBS: weakref.WeakValueDictionary[str, RunJob] = weakref.WeakValueDictionary()
+
+
+def find_job(token: str | None) -> RunJob | None:
+    """The job `RunJob.token` names, if it is still training or held by a session."""
+    return _JOBS.get(token) if token else None
 
 
 def _epochs(config: Any) -> float:

@@ -1,13 +1,14 @@
-"""Runs that last: every training run and every record it makes, in one SQLite file.
+"""Runs that last: every training run and every record it makes, in one database.
 
-The store is written as training goes, one short transaction per record, in WAL mode, so a closed
-tab, a Stop or a killed server loses at most the record being made. Several writers (threads of one
-Streamlit server, or separate processes) share the file safely: each thread of each process opens
-its own connection, and a busy timeout makes a writer wait its turn instead of failing.
+The database is a SQLite file by default (`core.mlp.store_sqlite`; the tables are declared in
+`core.mlp.store_schema`). A store is opened only when the file is a run database, a fresh one or
+an older version of one (upgraded in place); a zero-byte, foreign or unreadable file raises
+`RunStoreError` with what to do, and is never replaced or given tables of ours.
 
-    runs(id, label, sweep, settings JSON, status, message, created, ended, train_seconds,
-         summary JSON, owner)
-    records(run_id, seq, data JSON)        one row per record, seq = 0, 1, 2, ...
+One bad row never hides the others: a run whose settings or records are not JSON, or that sits
+on a damaged page of the file, is skipped, named once in the log and in `problems`, and the rest
+is listed. A run whose trainer vanished (a killed server, a container gone, a reused PID) stops
+sending heartbeats; `mark_orphans()` at the next start marks it interrupted, records kept.
 
 Training into the store (a background job a page can watch and stop) lives in `core.mlp.jobs`.
 """
@@ -16,48 +17,41 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import math
 import os
 import socket
-import sqlite3
-import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
+from core.mlp.records import Record
+from core.mlp.status import STORED, RunStatus
+from core.mlp.store_schema import (
+    RECORD_COLUMNS,
+    RUN_COLUMNS,
+    SCHEMA_VERSION,
+    V1_RUN_COLUMNS,
+    create_statements,
+)
+from core.mlp.store_sqlite import SqliteBackend
 
 __all__ = [
-    "STATUSES", "RunInfo", "RunStore", "default_db_path", "runs_table", "table_csv",
-    "records_frame_flat",
+    "STORED", "RunInfo", "RunStore", "RunStoreError", "default_db_path", "runs_table",
+    "table_csv", "records_frame_flat", "STALE_AFTER_S",
 ]
 
-STATUSES = ("running", "finished", "stopped", "diverged", "failed")
-BUSY_TIMEOUT_S = 30.0
+log = logging.getLogger(__name__)
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    label TEXT NOT NULL DEFAULT '',
-    sweep TEXT NOT NULL DEFAULT '',
-    settings TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('running','finished','stopped','diverged','failed')),
-    message TEXT NOT NULL DEFAULT '',
-    created REAL NOT NULL,
-    ended REAL,
-    train_seconds REAL,
-    summary TEXT NOT NULL DEFAULT '{}',
-    owner TEXT NOT NULL DEFAULT ''
-);
-CREATE TABLE IF NOT EXISTS records (
-    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-    seq INTEGER NOT NULL,
-    data TEXT NOT NULL,
-    PRIMARY KEY (run_id, seq)
-);
-"""
+# A run that has written nothing (no record, no heartbeat) for this long has no live trainer;
+# jobs send a heartbeat every few seconds even inside a long epoch.
+STALE_AFTER_S = 60.0
+
+
+class RunStoreError(RuntimeError):
+    """The database cannot be used as the run store; the message says why and what to do."""
 
 
 def default_db_path() -> Path:
@@ -74,7 +68,7 @@ def _owner() -> str:
 
 
 def _json_safe(value: Any) -> Any:
-    """NaN and ±inf become null: SQLite's JSON functions (and browsers) reject them."""
+    """NaN and ±inf become null: JSON (and browsers) reject them."""
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, dict):
@@ -92,7 +86,7 @@ def _dumps(value: Any) -> str:
 
 @dataclass
 class RunInfo:
-    """One row of the runs table, with what the records say about it."""
+    """One row of the runs table, with what its records say about it."""
 
     id: int
     label: str
@@ -104,6 +98,8 @@ class RunInfo:
     ended: float | None
     train_seconds: float | None
     summary: dict
+    owner: str = ""
+    heartbeat: float | None = None
     n_records: int = 0
     best_val_acc: float | None = None
     final_val_acc: float | None = None
@@ -111,106 +107,170 @@ class RunInfo:
     final_train_acc: float | None = None
 
 
+def _json_object(text: Any, what: str) -> dict:
+    value = json.loads(text) if text not in (None, "") else {}
+    if not isinstance(value, dict):
+        raise ValueError(f"{what} is JSON but not an object")
+    return value
+
+
 class RunStore:
-    """The SQLite run database at `path` (default: `default_db_path()`).
+    """The run database at `path` (default: `default_db_path()`)."""
 
-    Connections are opened lazily, one per (process, thread): sqlite3 connections must not cross
-    threads, and a forked child must not reuse its parent's.
-    """
-
-    def __init__(self, path: str | os.PathLike | None = None) -> None:
+    def __init__(self, path: str | os.PathLike | None = None, *,
+                 stale_after: float = STALE_AFTER_S) -> None:
         self.path = Path(path) if path is not None else default_db_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        with self._write() as con:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    con.execute(statement)
+        self.stale_after = stale_after
+        self.db = SqliteBackend(self.path)
+        self.problems: dict[str, str] = {}  # what could not be read → why, each noted once
+        self._open()
 
-    # -- connections ---------------------------------------------------------------------------
-    def _con(self) -> sqlite3.Connection:
-        con = getattr(self._local, "con", None)
-        if con is None or getattr(self._local, "pid", None) != os.getpid():
-            con = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-            con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-            self._set_wal(con)
-            # NORMAL is durable against a killed process in WAL mode (only power loss can undo
-            # the last commits), and much cheaper than FULL's fsync per record.
-            con.execute("PRAGMA synchronous = NORMAL")
-            con.execute("PRAGMA foreign_keys = ON")
-            self._local.con, self._local.pid = con, os.getpid()
-        return con
+    # -- opening -------------------------------------------------------------------------------
+    def _refuse(self, why: str) -> RunStoreError:
+        return RunStoreError(
+            f"{self.db} is not a run database handprop can use: {why}. It was left as it is; "
+            "point HANDPROP_DB at another file (a new one is created) or move this one away.")
 
-    @staticmethod
-    def _set_wal(con: sqlite3.Connection) -> None:
-        # Switching the journal mode needs a moment alone with the file; the busy handler is not
-        # always consulted for it, so retry briefly when another writer is starting up too.
-        for attempt in range(50):
-            try:
-                con.execute("PRAGMA journal_mode = WAL")
-                return
-            except sqlite3.OperationalError:
-                time.sleep(0.02 * (attempt + 1))
-        con.execute("PRAGMA journal_mode = WAL")
+    def _open(self) -> None:
+        why = self.db.prepare()
+        if why:
+            raise self._refuse(why)
+        try:
+            tables = self.db.tables()
+        except self.db.errors as exc:
+            raise self._refuse(f"it cannot be read ({exc})") from exc
+        ours = {"runs", "records", "handprop_schema"}
+        if tables - ours:
+            raise self._refuse(f"it holds other tables ({', '.join(sorted(tables - ours))})")
+        try:
+            version = self._version(tables)
+            self.db.configure()
+            if version == 0:
+                with self.db.tx() as con:
+                    for statement in create_statements(self.db.dialect):
+                        con.execute(statement)
+                    con.execute("INSERT INTO handprop_schema (version) VALUES (?)",
+                                (SCHEMA_VERSION,))
+            elif version == 1:
+                self._upgrade_from_v1()
+            elif version > SCHEMA_VERSION:
+                raise self._refuse(f"it was written by a newer handprop (schema {version}, this "
+                                   f"one knows {SCHEMA_VERSION})")
+        except self.db.errors as exc:
+            raise self._refuse(f"it cannot be read or upgraded ({exc})") from exc
 
-    class _Tx:
-        def __init__(self, con: sqlite3.Connection) -> None:
-            self.con = con
+    def _version(self, tables: set[str]) -> int:
+        """0 for a database without our tables, else the schema version it holds."""
+        if not tables:
+            return 0
+        if "handprop_schema" in tables:
+            row = self.db.con().execute("SELECT MAX(version) FROM handprop_schema").fetchone()
+            return int(row[0] or 0)
+        runs = self.db.columns("runs") if "runs" in tables else []
+        records = self.db.columns("records") if "records" in tables else []
+        if tuple(runs) in (V1_RUN_COLUMNS, RUN_COLUMNS) and tuple(records) == RECORD_COLUMNS:
+            return 1  # (or an upgrade to 2 that another process has begun: finish it)
+        raise self._refuse("its runs/records tables are not the ones handprop makes")
 
-        def __enter__(self) -> sqlite3.Connection:
-            # IMMEDIATE takes the write lock up front, so two writers never deadlock mid-way.
-            self.con.execute("BEGIN IMMEDIATE")
-            return self.con
+    def _upgrade_from_v1(self) -> None:
+        """Version 1 → 2 in place: the new columns, filled from the records (bad rows skipped);
+        runs left "running" get no heartbeat, so `mark_orphans` judges them."""
+        self.db.rebuild_runs_v1()  # False when another process has just rebuilt it: go on
+        ids = [i for (i,) in self.db.con().execute("SELECT id FROM runs").fetchall()]
+        for run_id in ids:
+            records = self.records(run_id)
+            n = self._count_rows(run_id)
+            best = max((r["val_acc"] for r in records
+                        if isinstance(r.get("val_acc"), int | float)), default=None)
+            with self.db.tx() as con:
+                con.execute(self.db.sql(
+                    "UPDATE runs SET n_records = ?, best_val_acc = ?, last_record = ? "
+                    "WHERE id = ?"),
+                    (n, best, _dumps(records[-1]) if records else None, run_id))
+        with self.db.tx() as con:
+            con.execute(create_statements(self.db.dialect)[2])
+            con.execute("INSERT INTO handprop_schema (version) VALUES (?)", (SCHEMA_VERSION,))
+        log.info("run database %s upgraded from schema 1 to %d", self.db, SCHEMA_VERSION)
 
-        def __exit__(self, exc_type, exc, tb) -> None:
-            self.con.execute("ROLLBACK" if exc_type else "COMMIT")
-
-    def _write(self) -> RunStore._Tx:
-        return RunStore._Tx(self._con())
+    def _count_rows(self, run_id: int) -> int:
+        try:
+            (n,) = self.db.con().execute(self.db.sql(
+                "SELECT COUNT(*) FROM records WHERE run_id = ?"), (run_id,)).fetchone()
+            return int(n)
+        except self.db.errors as exc:
+            if not self.db.damaged(exc):
+                raise
+            return len(self.records(run_id))
 
     def close(self) -> None:
         """Close this thread's connection (others close when their thread ends)."""
-        con = getattr(self._local, "con", None)
-        if con is not None:
-            con.close()
-            self._local.con = None
+        self.db.close()
+
+    # -- problems ------------------------------------------------------------------------------
+    def _problem(self, what: str, why: str) -> None:
+        if what not in self.problems:
+            self.problems[what] = why
+            log.warning("run database %s: %s skipped: %s", self.db, what, why)
+
+    def problem_text(self) -> str:
+        """One sentence naming every row skipped so far ("" when none)."""
+        if not self.problems:
+            return ""
+        items = "; ".join(f"{what} ({why})" for what, why in self.problems.items())
+        return (f"{len(self.problems)} damaged entr{'y' if len(self.problems) == 1 else 'ies'} "
+                f"in the run database could not be read and are left out: {items}.")
 
     # -- writing -------------------------------------------------------------------------------
     def create_run(self, settings: dict, *, label: str = "", sweep: str = "") -> int:
         """A new run with status "running"; returns its id."""
-        with self._write() as con:
-            cur = con.execute(
-                "INSERT INTO runs (label, sweep, settings, status, created, owner) "
-                "VALUES (?, ?, ?, 'running', ?, ?)",
-                (label, sweep, _dumps(settings), time.time(), _owner()),
-            )
-            return int(cur.lastrowid)
+        now = time.time()
+        with self.db.tx() as con:
+            return self.db.insert_id(con, self.db.sql(
+                "INSERT INTO runs (label, sweep, settings, status, created, owner, heartbeat) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)"),
+                (label, sweep, _dumps(settings), RunStatus.RUNNING.value, now, _owner(), now))
 
-    def add_record(self, run_id: int, record: dict) -> int:
+    def add_record(self, run_id: int, record: Record | dict) -> int:
         """Append one record (its own transaction, committed at once); returns its seq."""
-        with self._write() as con:
-            (seq,) = con.execute(
-                "SELECT COALESCE(MAX(seq) + 1, 0) FROM records WHERE run_id = ?", (run_id,)
-            ).fetchone()
-            con.execute(
-                "INSERT INTO records (run_id, seq, data) VALUES (?, ?, ?)",
-                (run_id, seq, _dumps(record)),
-            )
+        data = _dumps(record)
+        val = record.get("val_acc")
+        val = float(val) if isinstance(val, int | float) and math.isfinite(val) else None
+        with self.db.tx() as con:
+            (seq,) = con.execute(self.db.sql(
+                "SELECT COALESCE(MAX(seq) + 1, 0) FROM records WHERE run_id = ?"),
+                (run_id,)).fetchone()
+            con.execute(self.db.sql("INSERT INTO records (run_id, seq, data) VALUES (?, ?, ?)"),
+                        (run_id, seq, data))
+            best = con.execute(self.db.sql("SELECT best_val_acc FROM runs WHERE id = ?"),
+                               (run_id,)).fetchone()
+            if best is not None and best[0] is not None and (val is None or best[0] >= val):
+                val = best[0]
+            con.execute(self.db.sql(
+                "UPDATE runs SET n_records = n_records + 1, best_val_acc = ?, last_record = ?, "
+                "heartbeat = ? WHERE id = ?"), (val, data, time.time(), run_id))
             return int(seq)
+
+    def beat(self, run_id: int) -> None:
+        """A heartbeat: the run's trainer is alive (sent between records of a long epoch)."""
+        with self.db.tx() as con:
+            con.execute(self.db.sql("UPDATE runs SET heartbeat = ? WHERE id = ?"),
+                        (time.time(), run_id))
 
     def finish_run(
         self, run_id: int, status: str, *, message: str = "",
         train_seconds: float | None = None, summary: dict | None = None,
     ) -> None:
-        """Mark a run finished, stopped, diverged or failed."""
-        if status not in STATUSES:
-            raise ValueError(f"unknown run status {status!r}; expected one of {STATUSES}")
-        with self._write() as con:
-            con.execute(
+        """Mark a run finished, stopped, diverged, failed or interrupted."""
+        if status not in STORED or status == RunStatus.RUNNING:
+            ended = ", ".join(s.value for s in STORED if s is not RunStatus.RUNNING)
+            raise ValueError(f"unknown run status {status!r}; expected one of {ended}")
+        now = time.time()
+        with self.db.tx() as con:
+            con.execute(self.db.sql(
                 "UPDATE runs SET status = ?, message = ?, ended = ?, train_seconds = ?, "
-                "summary = ? WHERE id = ?",
-                (status, message, time.time(), train_seconds, _dumps(summary or {}), run_id),
-            )
+                "summary = ?, heartbeat = ? WHERE id = ?"),
+                (RunStatus(status).value, message, now, train_seconds, _dumps(summary or {}),
+                 now, run_id))
 
     def delete_runs(self, run_ids: Iterable[int]) -> int:
         """Delete runs and their records; returns how many runs went."""
@@ -218,48 +278,88 @@ class RunStore:
         if not ids:
             return 0
         marks = ",".join("?" * len(ids))
-        with self._write() as con:
-            con.execute(f"DELETE FROM records WHERE run_id IN ({marks})", ids)
-            return con.execute(f"DELETE FROM runs WHERE id IN ({marks})", ids).rowcount
+        with self.db.tx() as con:
+            con.execute(self.db.sql(f"DELETE FROM records WHERE run_id IN ({marks})"), ids)
+            return con.execute(self.db.sql(f"DELETE FROM runs WHERE id IN ({marks})"),
+                               ids).rowcount
 
-    def mark_orphans(self) -> int:
-        """Runs left "running" by a process that no longer exists become "failed".
+    def mark_orphans(self, now: float | None = None) -> int:
+        """Runs left "running" without a live trainer become "interrupted"; returns how many.
 
-        That is what a killed server leaves behind; their records are kept. Only runs written on
-        this host can be checked (a pid means nothing elsewhere).
+        A trainer is dead when it has sent no heartbeat for `stale_after` seconds (whatever host
+        it was on: a PID means nothing in another container, and may have been reused), or at
+        once when it was a process of this host that no longer exists. Records are kept.
         """
+        now = time.time() if now is None else now
         host = socket.gethostname()
+        rows = self.db.con().execute(self.db.sql(
+            "SELECT id, owner, heartbeat, n_records FROM runs WHERE status = ?"),
+            (RunStatus.RUNNING.value,)).fetchall()
         changed = 0
-        rows = self._con().execute(
-            "SELECT id, owner FROM runs WHERE status = 'running'"
-        ).fetchall()
-        for run_id, owner in rows:
-            owner_host, _, pid = owner.rpartition(":")
-            if owner_host != host or not pid.isdigit() or _pid_alive(int(pid)):
+        for run_id, owner, heartbeat, n in rows:
+            owner_host, _, pid = (owner or "").rpartition(":")
+            if owner_host == host and pid.isdigit() and not _pid_alive(int(pid)):
+                why = "the process training it has stopped"
+            elif heartbeat is None or now - heartbeat > self.stale_after:
+                quiet = "never sent a heartbeat" if heartbeat is None else \
+                    f"sent nothing for {now - heartbeat:.0f} s"
+                why = f"its trainer ({owner or 'unknown'}) {quiet}"
+            else:
                 continue
-            n = self.n_records(run_id)
-            with self._write() as con:
-                changed += con.execute(
-                    "UPDATE runs SET status = 'failed', message = ?, ended = ? "
-                    "WHERE id = ? AND status = 'running'",
-                    (f"interrupted: the process training it stopped; its {n} records are kept",
-                     time.time(), run_id),
-                ).rowcount
+            with self.db.tx() as con:
+                changed += con.execute(self.db.sql(
+                    "UPDATE runs SET status = ?, message = ?, ended = ? "
+                    "WHERE id = ? AND status = ?"),
+                    (RunStatus.INTERRUPTED.value, f"interrupted: {why}; its {n} records are kept",
+                     now, run_id, RunStatus.RUNNING.value)).rowcount
         return changed
 
     # -- reading -------------------------------------------------------------------------------
     def n_records(self, run_id: int) -> int:
-        (n,) = self._con().execute(
-            "SELECT COUNT(*) FROM records WHERE run_id = ?", (run_id,)
-        ).fetchone()
-        return int(n)
+        return self._count_rows(run_id)
 
-    def records(self, run_id: int) -> list[dict]:
-        """Every stored record of a run, in the order they were made."""
-        rows = self._con().execute(
-            "SELECT data FROM records WHERE run_id = ? ORDER BY seq", (run_id,)
-        ).fetchall()
-        return [json.loads(d) for (d,) in rows]
+    def records(self, run_id: int) -> list[Record]:
+        """Every readable record of a run, in the order they were made; bad rows skipped."""
+        sql = self.db.sql("SELECT seq, data FROM records WHERE run_id = ? ORDER BY seq")
+        try:
+            rows = self.db.con().execute(sql, (run_id,)).fetchall()
+        except self.db.errors as exc:
+            if not self.db.damaged(exc):
+                raise
+            rows = self._each(
+                lambda seq: self.db.con().execute(self.db.sql(
+                    "SELECT seq, data FROM records WHERE run_id = ? AND seq = ?"),
+                    (run_id, seq)).fetchall(),
+                range(self._stated_records(run_id) + 1), f"run #{run_id}'s records")
+        out = []
+        for seq, data in rows:
+            try:
+                out.append(_json_object(data, "the record"))
+            except ValueError as exc:
+                self._problem(f"record {seq} of run #{run_id}", f"not JSON: {exc}")
+        return out
+
+    def _stated_records(self, run_id: int) -> int:
+        try:
+            row = self.db.con().execute(self.db.sql(
+                "SELECT n_records FROM runs WHERE id = ?"), (run_id,)).fetchone()
+        except self.db.errors:
+            return 0
+        return int(row[0]) if row else 0
+
+    def _each(self, fetch: Callable[[Any], list], keys: Iterable, what: str) -> list:
+        """Rows fetched one key at a time, skipping those on damaged pages of the file."""
+        rows, lost = [], 0
+        for key in keys:
+            try:
+                rows += fetch(key)
+            except self.db.errors as exc:
+                if not self.db.damaged(exc):
+                    raise
+                lost += 1
+        if lost:
+            self._problem(what, f"{lost} row(s) on a damaged part of the file")
+        return rows
 
     def get_run(self, run_id: int) -> RunInfo | None:
         found = self.list_runs(ids=[run_id])
@@ -273,31 +373,43 @@ class RunStore:
         if ids is not None:
             if not ids:
                 return []
-            where.append(f"r.id IN ({','.join('?' * len(ids))})")
+            where.append(f"id IN ({','.join('?' * len(ids))})")
             args += [int(i) for i in ids]
         if sweep is not None:
-            where.append("r.sweep = ?")
+            where.append("sweep = ?")
             args.append(sweep)
-        sql = (
-            "SELECT r.id, r.label, r.sweep, r.settings, r.status, r.message, r.created, r.ended, "
-            "r.train_seconds, r.summary, "
-            "(SELECT COUNT(*) FROM records WHERE run_id = r.id), "
-            "(SELECT MAX(json_extract(data, '$.val_acc')) FROM records WHERE run_id = r.id), "
-            "(SELECT data FROM records WHERE run_id = r.id ORDER BY seq DESC LIMIT 1) "
-            "FROM runs r" + (" WHERE " + " AND ".join(where) if where else "")
-            + " ORDER BY r.id DESC"
+        cond = " WHERE " + " AND ".join(where) if where else ""
+        sql = self.db.sql(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs{cond} ORDER BY id DESC")
+        try:
+            rows = self.db.con().execute(sql, args).fetchall()
+        except self.db.errors as exc:
+            if not self.db.damaged(exc):
+                raise
+            one = self.db.sql(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs WHERE id = ?"
+                              + (" AND " + " AND ".join(where) if where else ""))
+            keys = [int(i) for i in ids] if ids is not None else \
+                range(self.db.max_run_id(), 0, -1)
+            rows = self._each(lambda i: self.db.con().execute(one, [i, *args]).fetchall(),
+                              keys, "runs")
+        return [info for row in rows if (info := self._info(row)) is not None]
+
+    def _info(self, row: Sequence) -> RunInfo | None:
+        r = dict(zip(RUN_COLUMNS, row, strict=True))
+        try:
+            settings = _json_object(r["settings"], "the settings")
+            summary = _json_object(r["summary"], "the summary")
+            last = _json_object(r["last_record"], "the last record")
+        except ValueError as exc:
+            self._problem(f"run #{r['id']}", f"not JSON: {exc}")
+            return None
+        return RunInfo(
+            id=r["id"], label=r["label"], sweep=r["sweep"], settings=settings,
+            status=r["status"], message=r["message"], created=r["created"], ended=r["ended"],
+            train_seconds=r["train_seconds"], summary=summary, owner=r["owner"],
+            heartbeat=r["heartbeat"], n_records=r["n_records"], best_val_acc=r["best_val_acc"],
+            final_val_acc=last.get("val_acc"), final_test_acc=last.get("test_acc"),
+            final_train_acc=last.get("train_acc"),
         )
-        out = []
-        for row in self._con().execute(sql, args).fetchall():
-            last = json.loads(row[12]) if row[12] else {}
-            out.append(RunInfo(
-                id=row[0], label=row[1], sweep=row[2], settings=json.loads(row[3]),
-                status=row[4], message=row[5], created=row[6], ended=row[7],
-                train_seconds=row[8], summary=json.loads(row[9]), n_records=row[10],
-                best_val_acc=row[11], final_val_acc=last.get("val_acc"),
-                final_test_acc=last.get("test_acc"), final_train_acc=last.get("train_acc"),
-            ))
-        return out
 
     def records_csv(self, run_id: int) -> str:
         """A run's records as CSV: one row per record, per-layer lists spread into columns."""
@@ -314,8 +426,10 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def records_frame_flat(records: Sequence[dict]) -> pd.DataFrame:
-    """Records as a flat table: `mean_abs_w` = [a, b] becomes `mean_abs_w_1`, `mean_abs_w_2`."""
+def records_frame_flat(records: Sequence[dict]):
+    """Records as a flat DataFrame: `mean_abs_w` = [a, b] becomes `mean_abs_w_1`, `mean_abs_w_2`."""
+    import pandas as pd  # here, not at the top: the command-line trainer never needs it
+
     rows = []
     for rec in records:
         row = {}
@@ -332,11 +446,14 @@ def records_frame_flat(records: Sequence[dict]) -> pd.DataFrame:
 def _fmt_hidden(hidden: Any) -> str:
     if isinstance(hidden, list | tuple):
         return "-".join(str(h) for h in hidden) or "none"
-    return str(hidden)
+    return "" if hidden is None else str(hidden)
 
 
-def runs_table(runs: Sequence[RunInfo]) -> pd.DataFrame:
-    """The runs as the seeds' results table: settings, best and final accuracy, time, status."""
+def runs_table(runs: Sequence[RunInfo]):
+    """The runs as the homework reports' results table (a DataFrame): settings, best and final
+    accuracy, time, status. A setting a run does not have is an empty cell, never "None"."""
+    import pandas as pd
+
     rows = []
     for r in runs:
         s = r.settings
@@ -344,11 +461,11 @@ def runs_table(runs: Sequence[RunInfo]) -> pd.DataFrame:
         rows.append({
             "run": r.id,
             "label": r.label,
-            "dataset": s.get("dataset"),
+            "dataset": s.get("dataset", ""),
             "hidden": _fmt_hidden(s.get("hidden", ())),
-            "activation": s.get("activation"),
-            "init": s.get("init"),
-            "optimiser": s.get("optimizer"),
+            "activation": s.get("activation", ""),
+            "init": s.get("init", ""),
+            "optimiser": s.get("optimizer", ""),
             "lr": s.get("lr"),
             "L2 λ": s.get("l2"),
             "schedule": schedule,
@@ -364,11 +481,16 @@ def runs_table(runs: Sequence[RunInfo]) -> pd.DataFrame:
             "message": r.message,
         })
     # Outcome first (what a reader scans for), then the settings that produced it.
-    return pd.DataFrame(rows, columns=[
+    table = pd.DataFrame(rows, columns=[
         "run", "label", "status", "best val acc", "final val acc", "final test acc", "time (s)",
         "records", "dataset", "hidden", "activation", "init", "optimiser", "lr", "L2 λ",
         "schedule", "k", "batch", "epochs", "message",
     ])
+    # Text columns: a missing value is an empty cell (pandas would print None).
+    text = ["label", "status", "dataset", "hidden", "activation", "init", "optimiser",
+            "schedule", "message"]
+    table[text] = table[text].fillna("").astype(str)
+    return table
 
 
 def table_csv(runs: Sequence[RunInfo]) -> str:

@@ -19,9 +19,10 @@ from core.mlp.datasets import DATASETS, PREPROCESS, Dataset, load_dataset
 from core.mlp.initializers import INITS
 from core.mlp.model import MLP
 from core.mlp.optimizers import OPTIMIZERS, make_optimizer
+from core.mlp.records import Record
 from core.mlp.schedules import SCHEDULES, learning_rate
+from core.mlp.status import RunStatus
 
-STATUSES = ("ready", "running", "finished", "stopped", "diverged", "early_stopped")
 # A mean cross-entropy above this means the true class gets probability below e^−1000: the
 # run has blown up even if float arithmetic has not reached inf yet.
 DIVERGED_LOSS = 1e3
@@ -171,8 +172,8 @@ class TrainingRun:
         self.model = MLP(sizes, c.activation, c.init, seed=c.seed, dtype=c.dtype)
         self.optimizer = make_optimizer(c.optimizer, self.model.params, c.momentum, c.beta1,
                                         c.beta2, c.eps)
-        self.records: list[dict] = []
-        self.status = "ready"
+        self.records: list[Record] = []
+        self.status = RunStatus.READY
         self.message = ""
         self.train_seconds = 0.0
         self.elapsed = 0.0
@@ -202,7 +203,7 @@ class TrainingRun:
         return learning_rate(c.schedule, c.lr, step, self.steps_per_epoch, c.decay_k,
                              c.step_every, c.step_factor)
 
-    def _make_record(self, start: float) -> dict:
+    def _make_record(self, start: float) -> Record:
         m, d = self.model, self.data
         train_loss, train_acc = m.evaluate(self._X_eval, self._y_eval)
         val_loss, val_acc = m.evaluate(d.X_val, d.y_val) if len(d.y_val) else (None, None)
@@ -231,30 +232,30 @@ class TrainingRun:
         }
 
     def _diverge(self, why: str) -> None:
-        self.status = "diverged"
+        self.status = RunStatus.DIVERGED
         self.message = f"diverged at epoch {self._epoch}: {why}"
 
     # ------------------------------------------------------------ the loop
 
-    def run(self, should_stop: Callable[[], bool] | None = None) -> Iterator[dict]:
+    def run(self, should_stop: Callable[[], bool] | None = None) -> Iterator[Record]:
         """Train until the configured epochs are done; yield each record as it is made.
 
         should_stop is polled before every minibatch; when it returns True the run stops at
         once with status "stopped" and can be resumed by calling run() again.
         """
-        if self.status not in ("ready", "stopped"):
+        if self.status not in (RunStatus.READY, RunStatus.STOPPED):
             return
-        self.status, self.message = "running", ""
+        self.status, self.message = RunStatus.RUNNING, ""
         start = time.perf_counter()
         try:
             with np.errstate(all="ignore"):  # overflow is handled as divergence, not warnings
                 yield from self._loop(should_stop, start)
         finally:
             self.elapsed += time.perf_counter() - start
-            if self.status == "running":  # the consumer closed the generator early
-                self.status, self.message = "stopped", "stopped by the caller"
+            if self.status == RunStatus.RUNNING:  # the consumer closed the generator early
+                self.status, self.message = RunStatus.STOPPED, "stopped by the caller"
 
-    def _loop(self, should_stop: Callable[[], bool] | None, start: float) -> Iterator[dict]:
+    def _loop(self, should_stop: Callable[[], bool] | None, start: float) -> Iterator[Record]:
         c, m, opt = self.config, self.model, self.optimizer
         params, grads = m.params, self._grads
         B, n = c.batch_size, self.n_train
@@ -270,7 +271,7 @@ class TrainingRun:
                 if should_stop is not None and should_stop():
                     self._batch = b
                     self.train_seconds += time.perf_counter() - t0
-                    self.status = "stopped"
+                    self.status = RunStatus.STOPPED
                     self.message = f"stopped at epoch {self._epoch}, step {self.step}"
                     return
                 lr = self._lr_at(self.step)
@@ -296,10 +297,10 @@ class TrainingRun:
                 return
             if self._early_stop():
                 return
-        self.status = "finished"
+        self.status = RunStatus.FINISHED
         self.message = f"finished {c.epochs} epochs ({self.step} steps)"
 
-    def _emit(self, start: float) -> Iterator[dict]:
+    def _emit(self, start: float) -> Iterator[Record]:
         """Make, store and yield a record; False (and status diverged) if the model blew up."""
         record = self._make_record(start)
         if record["train_loss"] is None or record["train_loss"] > DIVERGED_LOSS \
@@ -320,7 +321,7 @@ class TrainingRun:
             return False
         self._since_best += 1
         if self._since_best >= patience:
-            self.status = "early_stopped"
+            self.status = RunStatus.EARLY_STOPPED
             self.message = (f"stopped early at epoch {self._epoch}: validation loss has not "
                             f"improved on {self._best_val:.4f} for {patience} evaluations")
             return True

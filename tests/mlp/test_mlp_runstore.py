@@ -235,5 +235,5 @@ def test_records_survive_a_killed_training_process(run_store: RunStore) -> None:
     assert run_store.get_run(run_id).status == "running"
     assert run_store.mark_orphans() == 1
     info = run_store.get_run(run_id)
-    assert info.status == "failed" and f"{len(kept)} records are kept" in info.message
+    assert info.status == "interrupted" and f"{len(kept)} records are kept" in info.message
     assert run_store.n_records(run_id) == len(kept)

@@ -1,0 +1,53 @@
+"""The Train page over a damaged or foreign run database, and a tab reloaded mid-run."""
+
+from __future__ import annotations
+
+import time
+
+from tests.mlp.test_mlp_store_damage import _v1_database
+
+
+def _texts(at, kind: str) -> str:
+    return " ".join(e.value for e in at.get(kind))
+
+
+def test_bad_rows_leave_the_rest_of_the_runs_table(open_page, tmp_path, monkeypatch) -> None:
+    path = tmp_path / "runs.sqlite3"
+    _v1_database(path)
+    monkeypatch.setenv("HANDPROP_DB", str(path))
+    at = open_page("pages/train.py")
+    warning = _texts(at, "warning")
+    assert "run #2 (not JSON" in warning and "record 1 of run #3" in warning
+    (table,) = [d for d in at.dataframe if "best val acc" in d.value.columns]
+    assert sorted(table.value["run"]) == [1, 3, 4]
+    statuses = dict(zip(table.value["run"], table.value["status"], strict=True))
+    assert statuses[4] == "interrupted"  # the other host's dead run, found at start
+    assert "None" not in table.value.astype(str).to_numpy()
+
+
+def test_a_zero_byte_database_gets_a_message_and_stays_empty(open_page, tmp_path,
+                                                             monkeypatch) -> None:
+    path = tmp_path / "runs.sqlite3"
+    path.write_bytes(b"")
+    monkeypatch.setenv("HANDPROP_DB", str(path))
+    at = open_page("pages/train.py")
+    assert "empty (0 bytes)" in _texts(at, "error")
+    assert path.stat().st_size == 0
+
+
+def test_a_reloaded_tab_finds_its_running_run_and_stops_it(open_page, run_store) -> None:
+    at = open_page("pages/train.py", timeout=120)
+    at.number_input(key="f_epochs").set_value(1000).run()
+    at.button(key="train").click().run()
+    token = at.query_params["job"]
+    token = token[0] if isinstance(token, list) else token
+    assert token
+    deadline = time.monotonic() + 60
+    while not run_store.list_runs() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # A reload: a new session, with nothing but the URL.
+    again = open_page("pages/train.py", timeout=120, query={"job": token})
+    assert not again.button(key="stop").disabled
+    again.button(key="stop").click().run()
+    (info,) = run_store.list_runs()
+    assert info.status == "stopped" and info.n_records < 1000
