@@ -18,8 +18,8 @@ from core.mlp.activations import ACTIVATIONS
 from core.mlp.datasets import DATASETS, PREPROCESS, DataUnavailable, load_dataset
 from core.mlp.initializers import INITS
 from core.mlp.jobs import limit_blas_threads, record_run
-from core.mlp.runstore import RunStore, RunStoreError
 from core.mlp.optimizers import OPTIMIZERS
+from core.mlp.runstore import RunStore, RunStoreError
 from core.mlp.schedules import SCHEDULES
 from core.mlp.training import TrainConfig, TrainingRun
 
