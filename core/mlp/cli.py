@@ -17,9 +17,8 @@ from collections.abc import Sequence
 from core.mlp.activations import ACTIVATIONS
 from core.mlp.datasets import DATASETS, PREPROCESS, DataUnavailable, load_dataset
 from core.mlp.initializers import INITS
-from core.mlp.jobs import limit_blas_threads, record_run
+from core.mlp.jobs import limit_blas_threads
 from core.mlp.optimizers import OPTIMIZERS
-from core.mlp.runstore import RunStore, RunStoreError
 from core.mlp.schedules import SCHEDULES
 from core.mlp.training import TrainConfig, TrainingRun
 
@@ -85,10 +84,6 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder with MNIST IDX files or the CIFAR-10 archive (default: cache)")
     p.add_argument("--download", action="store_true",
                    help="download missing MNIST/CIFAR-10 files (checksum-verified)")
-    p.add_argument("--db", nargs="?", const="", default=None, metavar="PATH",
-                   help="also keep the run in the Train page's run database: --db alone uses "
-                        "$HANDPROP_DB (else the default file), --db PATH that one. Off by "
-                        "default: without it the records only go to standard output")
     p.add_argument("--blas-threads", type=int, default=1,
                    help="BLAS threads; 1 (the default, as the page uses) is fastest for these "
                         "small matrices and on a busy machine; 0 = the BLAS library's own choice")
@@ -128,18 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: data unavailable: {e}", file=sys.stderr)
         return 2
     run = TrainingRun(config, data)
-    if a.db is None:
-        for record in run.run():
-            print(json.dumps(record), flush=True)
-    else:
-        try:
-            store = RunStore(a.db or None)
-        except (RunStoreError, OSError) as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 2
-        run_id = record_run(store, run, label="command line",
-                            on_record=lambda r: print(json.dumps(r), flush=True))
-        print(f"stored as run #{run_id} in {store.db}", file=sys.stderr)
+    for record in run.run():
+        print(json.dumps(record), flush=True)
     print(json.dumps({"summary": run.summary()}), flush=True)
     return 0
 
