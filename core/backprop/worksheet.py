@@ -3,9 +3,10 @@
 Each sheet is one practice problem, `problems.practice(shape, seed, loss)`, traced by
 `trace_step`: the network and its numbers, then every step up to the last blank, in the order it
 is worked by hand. A blank step shows its formula and a numbered line to fill in; a step that is
-not blank shows its formula and value (6 significant digits) to work from. Steps after the last
-blank are left out. The key lists every step's value for every sheet, to 4 significant digits and
-in full (the shortest decimal that reads back as the same float), blanks marked by their number.
+not blank is given as its value (6 significant digits), three to a line, to work from. Steps
+after the last blank are left out. The key lists every step's value for every sheet, to 4
+significant digits and in full (the shortest decimal that reads back as the same float), blanks
+marked by their number.
 
 Seeds. With a roster, a student's problem has seed `problems.student_seed(id, salt)`, exactly
 what the Backprop page shows a student who enters that id under the same course salt; without
@@ -59,6 +60,7 @@ SECTIONS = [("Forward pass", ("z", "a")), ("Loss", ("loss",)), ("Deltas", ("delt
             ("Gradients", ("grad_w", "grad_b")), ("Updates", ("new_w", "new_b"))]
 MAX_UNITS, MAX_HIDDEN = 6, 3  # the Backprop page's limits
 MAX_STUDENTS, MAX_ID = 2000, 64
+GIVEN_PER_LINE = 3  # a step that is not blank is a value to work from: several fit a line
 KEY_ROWS = 12  # rows per table in the key: short tables pack the pages without gaps
 _SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]*\Z")
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"{d}{n}" for d in ("com", "lpt")
@@ -242,6 +244,11 @@ def _problem_lines(t: Trace, note: bool = True) -> list[Line]:
     return lines
 
 
+def _given_lines(given: list[str]) -> list[Line]:
+    return [Line(r",\qquad ".join(given[i:i + GIVEN_PER_LINE]))
+            for i in range(0, len(given), GIVEN_PER_LINE)]
+
+
 def _sheet(o: WorksheetOptions, sheet: _Sheet, markdown: bool) -> str:
     blanks = blank_names(sheet.trace, o.blanks)
     last = max(i for i, s in enumerate(sheet.trace.steps) if s.name in blanks)
@@ -253,9 +260,16 @@ def _sheet(o: WorksheetOptions, sheet: _Sheet, markdown: bool) -> str:
     secs = [Section("The network and its numbers", intro, name + _problem_lines(sheet.trace))]
     shown = sheet.trace.steps[:last + 1]
     for heading, kinds in SECTIONS:
-        lines = [Line(rf"{s.symbolic} = {_BLANK} \tag{{{number[s.name]}}}" if s.name in number
-                      else rf"{s.symbolic} = {tex_number(s.value)}")
-                 for s in shown if s.kind in kinds]
+        lines: list[Line] = []
+        given: list[str] = []  # values to work from, a few to a line
+        for s in (s for s in shown if s.kind in kinds):
+            if s.name in number:
+                lines += _given_lines(given)
+                given = []
+                lines.append(Line(rf"{s.symbolic} = {_BLANK} \tag{{{number[s.name]}}}"))
+            else:
+                given.append(f"{s.label} = {tex_number(s.value)}")
+        lines += _given_lines(given)
         if lines:
             secs.append(Section(heading, "", lines))
     title = f"Backprop by hand: worksheet for {sheet.md_who if markdown else sheet.tex_who}"

@@ -120,7 +120,8 @@ def test_blanks_by_group_show_the_rest_as_given_and_stop_at_the_last_blank() -> 
     assert [int(n) for n in re.findall(r"\\tag\{(\d+)\}", sheet)] == [1, 2, 3, 4]
     assert r"\delta^{(1)}_{2} = " in sheet and "## Gradients" not in sheet
     _, t = student_trace("s1", WorksheetOptions())
-    assert f"= {tex_number(t.steps[0].value)}\n" in sheet  # z1^(1) is given, with its value
+    assert f"{t.steps[0].label} = {tex_number(t.steps[0].value)}," in sheet  # given: z1^(1)
+    assert t.steps[0].symbolic not in sheet  # a given value comes without its formula
     rows = key_sections(files["key.md"])["Student `s1`"][1]
     assert [r[0] for r in rows if r[0]] == ["(1)", "(2)", "(3)", "(4)"]
     assert [r[1] for r in rows if r[0]][0] == r"\delta^{(2)}_{1}"
