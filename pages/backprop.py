@@ -11,13 +11,12 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from core.backprop import derivation, problems, three_checks, trace_step
-from core.backprop import marking as checkwork
+from core.backprop import derivation, mark_all, problems, three_checks, trace_step
 from core.backprop.drawing import network_spec
 from core.backprop.functions import ACTIVATIONS, LOSSES
 from core.backprop.names import unit_names
 from core.backprop.network import EntryError
-from core.numbers import NumberError, tex_number
+from core.numbers import code, tex_number
 from pages import through_app
 
 NOTE = "Default weights are illustrative: the homework's Figure 1 is lost."
@@ -248,7 +247,7 @@ def network_drawing(shape, trace, column, show_all: bool) -> None:
                    "are too many to label, hover over one to see its weight.")
 
 
-def show_step(steps, i: int, checks_by_name: dict) -> None:
+def show_step(steps, i: int, checks_by_name: dict, marking) -> None:
     s = steps[i]
     st.markdown(f"**Step {i + 1} of {len(steps)}: ${s.label}$**")
     st.latex(s.symbolic)
@@ -271,40 +270,48 @@ def show_step(steps, i: int, checks_by_name: dict) -> None:
     st.text_input(f"Your value for ${s.label}$ (checked to 4 significant digits)", key=key,
                   on_change=save_answer, args=(s.name, key, ss.version),
                   placeholder="e.g. 0.5225")
-    typed = ss.answers.get(s.name, "")
-    if typed.strip():
-        try:
-            ok = checkwork.agrees(checkwork.parse_answer(typed), s.value)
-            (st.success if ok else st.error)(
-                f"${s.label}$: `{typed.strip()}` is " + ("right." if ok else "wrong."))
-        except NumberError as err:
-            st.warning(err.markdown, icon=":material/keyboard:")
+    verdict(s, marking.marks[i])
 
 
-def step_through(trace, checks, show_all: bool) -> None:
+def verdict(s, mark) -> None:
+    """The mark of one step; typed text only ever as inline code."""
+    if mark.verdict == "right":
+        st.success(f"${s.label}$: {code(mark.typed)} is right.", icon=":material/check:")
+    elif mark.verdict == "follows":
+        st.success(f"${s.label}$: {code(mark.typed)} follows from your own earlier numbers "
+                   f"(with the machine's: {tex_number(s.value)}).", icon=":material/east:")
+    elif mark.verdict == "wrong":
+        st.error(f"${s.label}$: {mark.message}", icon=":material/close:")
+        st.latex(mark.substituted)
+    elif mark.verdict == "unreadable":
+        st.warning(mark.message, icon=":material/keyboard:")
+
+
+def step_through(trace, checks, marking, show_all: bool) -> None:
     checks_by_name = {c.name: c for c in checks}
     for i in range(len(trace.steps)) if show_all else [ss.step]:
         with st.container(border=True):
-            show_step(trace.steps, i, checks_by_name)
+            show_step(trace.steps, i, checks_by_name, marking)
 
 
-def check_my_work(steps) -> None:
+def check_my_work(steps, marking) -> None:
     st.subheader("Check my work")
-    marks, first_wrong = checkwork.mark_all(steps, ss.answers)
-    answered = [m for m in marks if m.right is not None]
+    answered = marking.count("right", "follows", "wrong")
     if not answered:
         st.caption("Type your values into the steps above (any step, any order); they are "
-                   "compared with the machine's to 4 significant digits.")
+                   "compared with the machine's to 4 significant digits, and with what your own "
+                   "earlier numbers give.")
         return
-    n_right = sum(m.right for m in answered)
-    st.markdown(f"{n_right} of {len(answered)} answered steps right (to 4 significant digits).")
-    if first_wrong is None:
-        st.success("Every value you typed is right.", icon=":material/check_circle:")
+    st.markdown(f"{marking.count('right')} right and {marking.count('follows')} worked right "
+                f"from your own numbers, of {answered} answered steps.")
+    if marking.first_wrong is None:
+        st.success("Every value you typed is right or follows from your numbers.",
+                   icon=":material/check_circle:")
         return
-    s = steps[first_wrong]
-    st.error(f"First wrong step: ${s.label}$ (step {first_wrong + 1}); you typed "
-             f"`{ss.answers[s.name].strip()}`. Its formula:", icon=":material/cancel:")
-    st.latex(s.symbolic)
+    s, mark = steps[marking.first_wrong], marking.marks[marking.first_wrong]
+    st.error(f"First wrong step: ${s.label}$ (step {marking.first_wrong + 1}). {mark.message} "
+             "With your numbers:", icon=":material/cancel:")
+    st.latex(mark.substituted)
 
 
 def w11_in_full(trace, unit) -> None:
@@ -361,8 +368,9 @@ left, right = st.columns([5, 6] if max(shape) <= 4 else [6, 5])
 trace, checks = problem_tables(shape, left)
 show_all = navigation(trace.steps)
 network_drawing(shape, trace, right, show_all)
-step_through(trace, checks, show_all)
-check_my_work(trace.steps)
+marking = mark_all(trace, ss.answers)
+step_through(trace, checks, marking, show_all)
+check_my_work(trace.steps, marking)
 w11_in_full(trace, unit_names(shape))
 all_checks(checks)
 downloads(trace, checks)

@@ -8,11 +8,13 @@
     formulas.py    every step's formula as SymPy prints it, once per shape
     tracer.py      `trace_step`: forward, loss, deltas, gradients, updates; `three_checks`
     chainrule.py   ∂L/∂w11 summed over every path to the outputs
-    marking.py     a student's typed values against the machine's
+    marking.py     `mark_all`: a student's typed values, marks that carry forward
     drawing.py     the network as a Vega-Lite chart
     derivation.py  the whole step as a Markdown or .tex document
 """
 
+from core.backprop.marking import Mark, Marking, mark_all
 from core.backprop.tracer import GradientCheck, Step, Trace, three_checks, trace_step
 
-__all__ = ["GradientCheck", "Step", "Trace", "three_checks", "trace_step"]
+__all__ = ["GradientCheck", "Mark", "Marking", "Step", "Trace", "mark_all", "three_checks",
+           "trace_step"]

@@ -99,7 +99,7 @@ def _values(p: net.Problem, zs, acts, deltas, gW, gb, nW, nb, loss: float) -> di
 _PLACEHOLDER = re.compile(r"⟨([^⟩]+)⟩")
 
 
-def _fill(template: str, values: dict[str, float]) -> str:
+def fill(template: str, values: dict[str, float]) -> str:
     def number(m: re.Match) -> str:
         return paren(tex_number(values[m.group(1)]))
 
@@ -133,7 +133,7 @@ def trace_step(weights, biases, x, y, lr, activation: str = "sigmoid",
     values = _values(p, zs, acts, deltas, gW, gb, nW, nb, L)
     templates: tuple[StepTemplate, ...] = step_templates(p.shape, p.activation, p.loss)
     steps = [
-        Step(name=t.name, symbolic=t.symbolic, substituted=_fill(t.template, values),
+        Step(name=t.name, symbolic=t.symbolic, substituted=fill(t.template, values),
              value=values[t.key], label=t.label, kind=t.kind, layer=t.layer, unit=t.unit,
              source=t.source)
         for t in templates

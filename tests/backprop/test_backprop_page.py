@@ -70,7 +70,7 @@ def answer_box(app, step: str):
 def test_check_my_work_marks_wrong_and_right_and_survives_bad_text(at) -> None:
     z1 = "$z^{(1)}_{1}$"  # feedback names the step as the formulas do
     answer_box(at, "z1^(1)").input("0.1").run()
-    assert any(f"{z1}: `0.1` is wrong" in e.value for e in at.error)
+    assert any(f"{z1}: You typed `0.1`, but" in e.value for e in at.error)
     assert any(f"First wrong step: {z1} (step 1)" in e.value for e in at.error)
     answer_box(at, "z1^(1)").input("0.09").run()
     assert any(f"{z1}: `0.09` is right" in s.value for s in at.success)
