@@ -1,8 +1,14 @@
 """Train an MLP: set up a network, press Train, watch it learn; repeat the homework's experiments.
 
+The lesson: the network's formula; the homework reports' experiments, one click each; a form for
+your own network (every box read with the one settings table, `core.mlp.settings`) with its
+parameter count and data set; Train and Stop; the live charts; every stored run.
+
 Training runs in a background thread (core.mlp.jobs) that writes every record to the run database
 (core.mlp.runstore); this script only draws. A click reruns the script, so the session's job
 lives in st.session_state and the live panel is a fragment that redraws itself while the job runs.
+The form's values live in the session's own dict (`ss["train_form"]`, see core.mlp.form), and
+every box is given its value from it, so a box the browser rebuilds never comes back blank.
 """
 
 from __future__ import annotations
@@ -10,45 +16,37 @@ from __future__ import annotations
 import sqlite3
 import time
 import uuid
+from typing import Any
 
 import streamlit as st
 
 from core.mlp import charts
-from core.mlp.datasets import (
-    DATASETS,
-    TOY_DATASETS,
-    Dataset,
-    DataUnavailable,
-    dataset_available,
-    load_dataset,
+from core.mlp.datasets import DATASETS, TOY_DATASETS, Dataset, DataSpec, dataset_available
+from core.mlp.describe import blank_k, describe, describe_data, formula_tex
+from core.mlp.form import (
+    SWEEP_KEY,
+    SWEEP_VALUES,
+    default_form,
+    fill_form,
+    form_settings,
+    form_sweep,
 )
 from core.mlp.jobs import RunJob, find_job
 from core.mlp.model import param_formula
 from core.mlp.presets import PRESETS, preset_configs
 from core.mlp.runstore import RunStore, RunStoreError, default_db_path, runs_table, table_csv
-from core.mlp.settings import (
-    ACTIVATIONS,
-    INITS,
-    OPTIMIZERS,
-    SCHEDULES,
-    SWEEP_EXAMPLES,
-    SWEEPABLE,
-    blank_k,
-    describe,
-    describe_data,
-    form_values,
-    formula_tex,
-    parse_settings,
-    parse_sweep,
-)
+from core.mlp.settings import SETTINGS, SWEEPABLE
 from core.mlp.training import TrainConfig, TrainingRun
 from pages import through_app
 
 through_app("pages/train.py")
 
 ss = st.session_state
+# The settings that have a box on the form (the rest are kept in the form dict, unshown).
+BOXES = {name for name, s in SETTINGS.items() if s.form} | {SWEEP_KEY, SWEEP_VALUES}
 
 
+# ----------------------------------------------------------------------------- state and data
 @st.cache_resource(show_spinner=False)
 def get_store(path: str) -> RunStore:
     store = RunStore(path)
@@ -57,15 +55,14 @@ def get_store(path: str) -> RunStore:
 
 
 @st.cache_resource(show_spinner="Loading the data set…", max_entries=12)
-def get_data(name: str, seed: int, preprocess: str, val_fraction: float, max_train: int | None,
-             dtype: str) -> Dataset:
-    return load_dataset(name, seed=seed, preprocess=preprocess, val_fraction=val_fraction,
-                        max_train=max_train, dtype=dtype)
+def get_data(spec: DataSpec, fingerprint: str) -> Dataset:
+    """The data set, cached on what its files hold (`fingerprint`), not only on its name."""
+    return spec.load()
 
 
 def data_for(cfg: TrainConfig) -> Dataset:
-    return get_data(cfg.dataset, cfg.seed, cfg.preprocess, cfg.val_fraction, cfg.max_train,
-                    cfg.dtype)
+    spec = cfg.data_spec()
+    return get_data(spec, spec.fingerprint())
 
 
 def store() -> RunStore:
@@ -79,6 +76,45 @@ def job() -> RunJob | None:
     return ss.get("train_job")
 
 
+def form() -> dict[str, Any]:
+    """The form's values: the session's own dict, never a widget's state."""
+    if "train_form" not in ss:
+        ss["train_form"] = default_form()
+    return ss["train_form"]
+
+
+def set_form(values: dict[str, Any], told: list[str] | None = None) -> None:
+    """Show these values in the form (a preset's, a loaded file's): the boxes (all, or those
+    `told`) are told through the Session State API, which is what makes a browser redraw a box
+    it already has."""
+    ss["train_form"] = values
+    told = [n for n in values if n in BOXES] if told is None else told
+    for name in told:
+        ss[f"f_{name}"] = values[name]
+    ss["train_form_told"] = set(told)
+
+
+def box(label: str, name: str, help: str | None = None) -> None:
+    """A text box for one setting, given its value from the form dict (so it is never blank
+    unless the student cleared it) and writing what it holds back into the dict."""
+    told = name in ss.get("train_form_told", ())
+    value = st.text_input(label, value=None if told else form()[name], key=f"f_{name}",
+                          help=help or SETTINGS[name].full_help())
+    form()[name] = "" if value is None else value
+
+
+def pick(label: str, name: str, options: list[str], format_func=str,
+         on_change=None) -> None:
+    """A select box for one choice, like `box`."""
+    told = name in ss.get("train_form_told", ())
+    current = form()[name]
+    index = options.index(current) if current in options else 0
+    value = st.selectbox(label, options, index=None if told else index, key=f"f_{name}",
+                         format_func=format_func, on_change=on_change,
+                         help=SETTINGS[name].full_help() if name in SETTINGS else None)
+    form()[name] = options[index] if value is None else value
+
+
 def start(configs: list[tuple[str, dict]], name: str, legend: str = "run") -> None:
     """Check every run's settings, load its data here (cached), then train in the background."""
     ss.pop("train_error", None)
@@ -89,10 +125,7 @@ def start(configs: list[tuple[str, dict]], name: str, legend: str = "run") -> No
             cfg = TrainConfig(**kwargs).validate()
             datasets[cfg] = data_for(cfg)
             checked.append((label, cfg))
-    except (ValueError, TypeError) as exc:
-        ss["train_error"] = str(exc)
-        return
-    except DataUnavailable as exc:
+    except Exception as exc:  # noqa: BLE001 - any loader failure is a message, never a crash
         ss["train_error"] = str(exc)
         return
     sweep = f"{name} · {uuid.uuid4().hex[:8]}"
@@ -105,19 +138,17 @@ def start(configs: list[tuple[str, dict]], name: str, legend: str = "run") -> No
 def start_from_form() -> None:
     ss["train_focus"], ss["train_table_first"] = (), False
     ss.pop("preset_note", None)
-    settings, errors = parse_settings(form_values(ss))
+    settings, errors = form_settings(form())
+    if not errors:
+        configs, errors = form_sweep(form(), settings)
     if errors:
         ss["train_error"] = " ".join(errors)
         return
-    key = ss.get("f_sweep_key", "none")
-    if key != "none":
-        configs, errors = parse_sweep(key, ss.get("f_sweep_values", ""), settings)
-        if errors:
-            ss["train_error"] = " ".join(errors)
-            return
-        start(configs, f"sweep of {SWEEPABLE[key]}", legend=SWEEPABLE[key])
+    key = form()[SWEEP_KEY]
+    if key == "none":
+        start(configs, "single run")
     else:
-        start([(describe(settings), settings)], "single run")
+        start(configs, f"sweep of {SWEEPABLE[key]}", legend=SWEEPABLE[key])
 
 
 def start_preset() -> None:
@@ -126,9 +157,16 @@ def start_preset() -> None:
                                    lambda n: dataset_available(n)[0])
     ss["preset_note"] = note
     ss["train_focus"], ss["train_table_first"] = preset.charts, preset.table
-    form_values(ss, fill=configs[0][1])  # the form shows the first run's settings
-    ss["f_sweep_key"] = "none"
+    set_form(fill_form(configs[0][1]))  # the form shows the first run's settings
     start(configs, preset.title, legend=preset.legend)
+
+
+def new_sweep_key() -> None:
+    """A newly chosen sweep shows that setting's example values (the homework's comparison)."""
+    key = ss["f_sweep_key"]
+    values = {**form(), SWEEP_KEY: key,
+              SWEEP_VALUES: SETTINGS[key].sweep if key in SETTINGS else ""}
+    set_form(values, told=[SWEEP_VALUES])
 
 
 def stop() -> None:
@@ -138,141 +176,6 @@ def stop() -> None:
         j.join(timeout=5)  # between two minibatches: the rerun then shows what was kept
 
 
-# ----------------------------------------------------------------------------- the lesson
-st.title("Train an MLP")
-st.markdown(
-    "A multilayer perceptron maps an image $x$ to class probabilities through $L$ layers; "
-    "minibatch gradient descent moves every weight against its gradient, plus $\\lambda W$ "
-    "for L2 regularisation:"
-)
-st.latex(
-    r"a^{(l)} = f\!\left(W^{(l)} a^{(l-1)} + b^{(l)}\right),\quad "
-    r"p = \operatorname{softmax}\!\left(W^{(L)} a^{(L-1)} + b^{(L)}\right),\quad "
-    r"W \leftarrow W - \eta\left(\frac{1}{B}\sum_{i\in\text{batch}}"
-    r"\nabla_W \mathcal{L}_i + \lambda W\right)"
-)
-
-try:
-    store()
-except (OSError, sqlite3.Error, RunStoreError) as exc:
-    st.error(f"The run database at {default_db_path()} cannot be opened ({exc}). Set the "
-             "HANDPROP_DB environment variable to a writable file path and restart the app.")
-    st.stop()
-
-# ----------------------------------------------------------------------------- presets
-with st.container(border=True):
-    st.subheader("The homework reports' experiments, one click each")
-    pcol1, pcol2 = st.columns([3, 2])
-    with pcol1:
-        preset = PRESETS[st.selectbox("Experiment", list(PRESETS), key="preset_key",
-                                      format_func=lambda k: PRESETS[k].title)]
-        st.markdown(preset.look_for)
-        st.caption(f"From the homework: {preset.seed}.")
-    with pcol2:
-        ok, why = (dataset_available(preset.requires) if preset.requires else (True, ""))
-        st.toggle("Longer version", key="preset_long",
-                  help="More epochs, on full MNIST when its files are present.")
-        st.dataframe(
-            [{"run": label, "settings": describe(kw)} for label, kw in preset.configs()],
-            hide_index=True,
-        )
-        if not ok:
-            st.info(f"This experiment needs the {preset.requires} files. "
-                    f"{why}. Then reload the page.")
-        running = job() is not None and not job().done
-        st.button("Run this experiment", key="run_preset", type="primary", on_click=start_preset,
-                  disabled=running or not ok)
-
-# ----------------------------------------------------------------------------- set-up
-st.subheader("Set up a network")
-form_values(ss, fill=None)  # defaults for widgets not yet created
-setup, about = st.columns([3, 2], gap="large")
-with setup:
-    c1, c2, c3 = st.columns(3)
-    with c1:
-        st.selectbox("Data set", list(DATASETS), key="f_dataset", format_func=lambda n: n,
-                     help="\n".join(f"{k}: {v}" for k, v in DATASETS.items()))
-        st.text_input("Hidden layers", key="f_hidden", help="units per hidden layer: 64 or "
-                      "64, 64; empty for no hidden layer (softmax regression)")
-        st.selectbox("Activation", list(ACTIVATIONS), key="f_activation",
-                     format_func=ACTIVATIONS.get)
-        st.selectbox("Initialisation", list(INITS), key="f_init", format_func=INITS.get)
-        st.selectbox("Normalisation", ["scale", "standardise"], key="f_preprocess",
-                     format_func={"scale": "scale to [0, 1]",
-                                  "standardise": "standardise (x − μ)/σ"}.get)
-    with c2:
-        st.selectbox("Optimiser", list(OPTIMIZERS), key="f_optimizer",
-                     format_func=OPTIMIZERS.get)
-        st.text_input("Learning rate η", key="f_lr")
-        if ss.f_optimizer in ("momentum", "nesterov"):
-            st.text_input("Momentum μ", key="f_momentum")
-        if ss.f_optimizer == "adam":
-            st.text_input("Adam β₁", key="f_beta1")
-            st.text_input("Adam β₂", key="f_beta2")
-        st.text_input("L2 λ", key="f_l2")
-        st.selectbox("Learning-rate schedule", list(SCHEDULES), key="f_schedule",
-                     format_func=SCHEDULES.get)
-        if ss.f_schedule in ("exponential", "inverse_time"):
-            st.text_input("Decay k (per step)", key="f_decay_k")
-        if ss.f_schedule == "step":
-            st.number_input("Step every (epochs)", key="f_step_every", step=1)
-            st.text_input("Step factor", key="f_step_factor")
-    with c3:
-        st.number_input("Batch size", key="f_batch_size", step=1)
-        st.number_input("Epochs", key="f_epochs", step=1)
-        st.number_input("Seed", key="f_seed", step=1)
-        st.number_input("Training examples (0 = all)", key="f_max_train", step=100)
-        st.selectbox("Compare: sweep one setting", ["none", *SWEEPABLE], key="f_sweep_key",
-                     format_func=lambda k: "no sweep" if k == "none" else SWEEPABLE[k],
-                     on_change=lambda: ss.update(
-                         f_sweep_values=SWEEP_EXAMPLES.get(ss.f_sweep_key, "")))
-        if ss.f_sweep_key != "none":
-            st.text_input("Values to compare", key="f_sweep_values",
-                          help="comma-separated, e.g. 0.2, 1, 5; for hidden layers use "
-                          "semicolons: 32; 64; 64, 64")
-
-settings, errors = parse_settings(form_values(ss))
-config = None
-if not errors:
-    try:
-        config = TrainConfig(**settings).validate()
-    except (ValueError, TypeError) as exc:
-        errors.append(str(exc))
-    if ss.f_sweep_key != "none":
-        errors += parse_sweep(ss.f_sweep_key, ss.get("f_sweep_values", ""), settings)[1]
-with about:
-    data = None
-    if config is not None:
-        available, why = dataset_available(config.dataset)
-        if not available:
-            errors.append(f"{config.dataset} is not available here: {why}")
-        else:
-            try:
-                data = data_for(config)
-            except DataUnavailable as exc:
-                errors.append(str(exc))
-    if data is not None:
-        sizes = (data.n_features, *config.hidden, data.n_classes)
-        formula = param_formula(sizes)
-        st.markdown("**Parameters** — weights $d_{l-1}\\cdot d_l$ plus biases $d_l$ per layer:")
-        st.latex(formula_tex(formula))
-        st.caption(f"layers {' → '.join(str(s) for s in sizes)}: {formula}")
-        st.markdown(describe_data(data))
-    for message in errors:
-        st.error(message)
-
-running = job() is not None and not job().done
-b1, b2, b3 = st.columns([1, 1, 4])
-b1.button("Train", key="train", type="primary", on_click=start_from_form,
-          disabled=running or bool(errors))
-b2.button("Stop", key="stop", on_click=stop, disabled=not running)
-if ss.get("train_error"):
-    st.error(ss["train_error"])
-if ss.get("preset_note"):
-    b3.caption(ss["preset_note"])
-
-
-# ----------------------------------------------------------------------------- live panel
 def draw_job(j: RunJob) -> None:
     frac, _ = j.progress()
     st.progress(frac, text=j.progress_text())
@@ -329,16 +232,8 @@ def draw_charts(runs: dict[str, list[dict]], legend: str, focus: tuple[str, ...]
             column.altair_chart(charts.CHARTS[name](runs, legend_title=legend), width="stretch")
 
 
-active = job() is not None and not job().done
-ss["watching"] = active
-# Redraw at most every `interval` seconds: ten times the last drawing cost, so drawing takes
-# under a tenth of the time the job has to train.
-interval = max(1.0, 10 * ss.get("draw_cost", 0.05)) if active else None
-ss["interval"] = interval or 1.0
-
-
-@st.fragment(run_every=interval)
 def live() -> None:
+    """The live panel's body (run as a fragment by `training`)."""
     j = job()
     if j is None:
         st.caption("Press Train (or run an experiment): the charts draw here as records arrive.")
@@ -353,17 +248,195 @@ def live() -> None:
         st.rerun()  # drawing got dearer: rerun the page to redraw less often
 
 
-st.subheader("Training")
-live()
+def delete_chosen() -> None:
+    store().mark_orphans()  # a run whose trainer died is not "still training"
+    keep = [i for i in ss.overlay_ids
+            if (now := store().get_run(i)) is not None and now.status == "running"]
+    store().delete_runs([i for i in ss.overlay_ids if i not in keep])
+    ss.overlay_ids = keep
+    if keep:
+        ss["delete_note"] = "Runs still training were not deleted: stop them first."
 
-# ----------------------------------------------------------------------------- runs table
-st.subheader("Runs")
-all_runs = store().list_runs()
-if store().problem_text():
-    st.warning(store().problem_text())
-if not all_runs:
-    st.caption("No runs stored yet. Every run is kept in the run database.")
-else:
+
+# ----------------------------------------------------------------------------- the lesson
+def introduction() -> None:
+    st.title("Train an MLP")
+    st.markdown(
+        "A multilayer perceptron maps an image $x$ to class probabilities through $L$ layers; "
+        "minibatch gradient descent moves every weight against its gradient, plus $\\lambda W$ "
+        "for L2 regularisation:"
+    )
+    st.latex(
+        r"a^{(l)} = f\!\left(W^{(l)} a^{(l-1)} + b^{(l)}\right),\quad "
+        r"p = \operatorname{softmax}\!\left(W^{(L)} a^{(L-1)} + b^{(L)}\right),\quad "
+        r"W \leftarrow W - \eta\left(\frac{1}{B}\sum_{i\in\text{batch}}"
+        r"\nabla_W \mathcal{L}_i + \lambda W\right)"
+    )
+
+
+def open_store() -> None:
+    """The run database, or a message and the end of the page."""
+    try:
+        store()
+    except (OSError, sqlite3.Error, RunStoreError) as exc:
+        st.error(f"The run database at {default_db_path()} cannot be opened ({exc}). Set the "
+                 "HANDPROP_DB environment variable to a writable file path and restart the "
+                 "app.")
+        st.stop()
+
+
+def experiments() -> None:
+    """The homework reports' experiments, one click each."""
+    with st.container(border=True):
+        st.subheader("The homework reports' experiments, one click each")
+        pcol1, pcol2 = st.columns([3, 2])
+        with pcol1:
+            preset = PRESETS[st.selectbox("Experiment", list(PRESETS), key="preset_key",
+                                          format_func=lambda k: PRESETS[k].title)]
+            st.markdown(preset.look_for)
+            st.caption(f"From the homework: {preset.seed}.")
+        with pcol2:
+            ok, why = (dataset_available(preset.requires) if preset.requires else (True, ""))
+            st.toggle("Longer version", key="preset_long",
+                      help="More epochs, on full MNIST when its files are present.")
+            st.dataframe(
+                [{"run": label, "settings": describe(kw)} for label, kw in preset.configs()],
+                hide_index=True,
+            )
+            if not ok:
+                st.info(f"This experiment needs the {preset.requires} files. "
+                        f"{why}. Then reload the page.")
+            running = job() is not None and not job().done
+            st.button("Run this experiment", key="run_preset", type="primary",
+                      on_click=start_preset, disabled=running or not ok)
+
+
+def network_boxes() -> None:
+    """The form's boxes in three columns; each writes into the form dict."""
+    f = form()
+    c1, c2, c3 = st.columns(3)
+    with c1:
+        pick("Data set", "dataset", list(DATASETS))
+        box("Hidden layers", "hidden")
+        pick("Activation", "activation", list(SETTINGS["activation"].choices),
+             SETTINGS["activation"].choices.get)
+        pick("Initialisation", "init", list(SETTINGS["init"].choices),
+             SETTINGS["init"].choices.get)
+        pick("Normalisation", "preprocess", list(SETTINGS["preprocess"].choices),
+             SETTINGS["preprocess"].choices.get)
+    with c2:
+        pick("Optimiser", "optimizer", list(SETTINGS["optimizer"].choices),
+             SETTINGS["optimizer"].choices.get)
+        box("Learning rate η", "lr")
+        if f["optimizer"] in ("momentum", "nesterov"):
+            box("Momentum μ", "momentum")
+        if f["optimizer"] == "adam":
+            box("Adam β₁", "beta1")
+            box("Adam β₂", "beta2")
+        box("L2 λ", "l2")
+        pick("Learning-rate schedule", "schedule", list(SETTINGS["schedule"].choices),
+             SETTINGS["schedule"].choices.get)
+        if f["schedule"] in ("exponential", "inverse_time"):
+            box("Decay k (per step)", "decay_k")
+        if f["schedule"] == "step":
+            box("Step every (epochs)", "step_every")
+            box("Step factor", "step_factor")
+    with c3:
+        box("Batch size", "batch_size")
+        box("Epochs", "epochs")
+        box("Seed", "seed")
+        box("Training examples (0 = all)", "max_train")
+        pick("Compare: sweep one setting", SWEEP_KEY, ["none", *SWEEPABLE],
+             lambda k: "no sweep" if k == "none" else SWEEPABLE[k], on_change=new_sweep_key)
+        if f[SWEEP_KEY] != "none":
+            box("Values to compare", SWEEP_VALUES,
+                help="comma-separated, e.g. 0.2, 1, 5; for hidden layers use semicolons: "
+                     "32; 64; 64, 64")
+    ss.pop("train_form_told", None)  # told once: from now on the boxes hold what is typed
+
+
+def read_form() -> tuple[TrainConfig | None, list[str]]:
+    """The form's settings as a checked TrainConfig, or the problems (Markdown)."""
+    settings, errors = form_settings(form())
+    config = None
+    if not errors:
+        try:
+            config = TrainConfig(**settings).validate()
+        except (ValueError, TypeError) as exc:
+            errors.append(str(exc))
+        errors += form_sweep(form(), settings)[1]
+    return config, errors
+
+
+def parameters_and_data(config: TrainConfig | None, errors: list[str]) -> None:
+    """The parameter count as a formula, the data set described, and every problem."""
+    data = None
+    if config is not None:
+        available, why = dataset_available(config.dataset)
+        if not available:
+            errors.append(f"{config.dataset} is not available here: {why}")
+        else:
+            try:
+                data = data_for(config)
+            except Exception as exc:  # noqa: BLE001 - a bad file is a message, never a crash
+                errors.append(f"{config.dataset} cannot be loaded: {exc}")
+    if data is not None:
+        sizes = (data.n_features, *config.hidden, data.n_classes)
+        formula = param_formula(sizes)
+        st.markdown("**Parameters** — weights $d_{l-1}\\cdot d_l$ plus biases $d_l$ per layer:")
+        st.latex(formula_tex(formula))
+        st.caption(f"layers {' → '.join(str(s) for s in sizes)}: {formula}")
+        st.markdown(describe_data(data))
+    for message in errors:
+        st.error(message)
+
+
+def set_up_network() -> list[str]:
+    """The form, and beside it what it makes; returns the problems that keep Train disabled."""
+    st.subheader("Set up a network")
+    setup, about = st.columns([3, 2], gap="large")
+    with setup:
+        network_boxes()
+    config, errors = read_form()
+    with about:
+        parameters_and_data(config, errors)
+    return errors
+
+
+def train_buttons(errors: list[str]) -> None:
+    running = job() is not None and not job().done
+    b1, b2, b3 = st.columns([1, 1, 4])
+    b1.button("Train", key="train", type="primary", on_click=start_from_form,
+              disabled=running or bool(errors))
+    b2.button("Stop", key="stop", on_click=stop, disabled=not running)
+    if ss.get("train_error"):
+        st.error(ss["train_error"])
+    if ss.get("preset_note"):
+        b3.caption(ss["preset_note"])
+
+
+def training() -> None:
+    """The live panel: a fragment that redraws itself while the job trains."""
+    active = job() is not None and not job().done
+    ss["watching"] = active
+    # Redraw at most every `interval` seconds: ten times the last drawing cost, so drawing
+    # takes under a tenth of the time the job has to train.
+    interval = max(1.0, 10 * ss.get("draw_cost", 0.05)) if active else None
+    ss["interval"] = interval or 1.0
+    st.subheader("Training")
+    st.fragment(run_every=interval)(live)()
+
+
+def stored_runs() -> None:
+    """Every stored run: overlay, delete, download."""
+    st.subheader("Runs")
+    all_runs = store().list_runs()
+    if store().problem_text():
+        st.warning(store().problem_text())
+    if not all_runs:
+        st.caption("No runs stored yet. Every run is kept in the run database.")
+        return
+    active = job() is not None and not job().done
     st.dataframe(blank_k(runs_table(all_runs)), hide_index=True, key="runs_table")
     st.caption(f"Stored in {store().path} (set HANDPROP_DB to move it)."
                + (" This table refreshes when the run ends; the panel above shows every record "
@@ -375,29 +448,28 @@ else:
         ss.pop("records_id", None)
     st.multiselect("Runs to overlay or delete", list(by_id), key="overlay_ids",
                    format_func=lambda i: f"#{i} {by_id[i].label} ({by_id[i].status})")
-
-    def delete_chosen() -> None:
-        store().mark_orphans()  # a run whose trainer died is not "still training"
-        keep = [i for i in ss.overlay_ids
-                if (now := store().get_run(i)) is not None and now.status == "running"]
-        store().delete_runs([i for i in ss.overlay_ids if i not in keep])
-        ss.overlay_ids = keep
-        if keep:
-            ss["delete_note"] = "Runs still training were not deleted: stop them first."
-
     d1, d2, d3 = st.columns([1, 1, 2])
     d1.download_button("Download the table (CSV)", table_csv(all_runs), "handprop_runs.csv",
                        mime="text/csv", key="dl_table", on_click="ignore")
     d2.button("Delete chosen runs", key="delete", on_click=delete_chosen,
               disabled=not ss.overlay_ids)
     with d3:
-        pick = st.selectbox("Records of run", list(by_id), key="records_id",
-                            format_func=lambda i: f"#{i} {by_id[i].label}")
-        st.download_button("Download its records (CSV)", store().records_csv(pick),
-                           f"handprop_run_{pick}.csv", mime="text/csv", key="dl_records",
+        pick_id = st.selectbox("Records of run", list(by_id), key="records_id",
+                               format_func=lambda i: f"#{i} {by_id[i].label}")
+        st.download_button("Download its records (CSV)", store().records_csv(pick_id),
+                           f"handprop_run_{pick_id}.csv", mime="text/csv", key="dl_records",
                            on_click="ignore")
     if ss.get("delete_note"):
         st.info(ss.pop("delete_note"))
     if ss.overlay_ids:
         draw_charts({f"#{i} {by_id[i].label}": store().records(i) for i in ss.overlay_ids},
                     legend="run", focus=("accuracy", "loss", "gap"))
+
+
+introduction()
+open_store()
+experiments()
+problems = set_up_network()
+train_buttons(problems)
+training()
+stored_runs()

@@ -1,6 +1,9 @@
 """Train an MLP (pages/train.py): a NumPy multilayer perceptron, its data, its runs, its charts.
 
-    activations.py   f and f' of the four activations, side by side
+    settings.py      every training setting declared once: range, default, label, help
+    form.py          the Train page's form as data: its dict, links and settings files
+    describe.py      a run's name, the parameter formula, a data set in words
+    activations.py   f and f' of the four activations, side by side, with their labels
     initializers.py  uniform, fan-in, He and Glorot weights
     optimizers.py    SGD, momentum, Nesterov, Adam
     schedules.py     learning-rate decay
@@ -13,7 +16,6 @@
     jobs.py          runs in a background thread, feeding the store
     charts.py        the Altair charts
     presets.py       the homework reports' experiments, one click each
-    settings.py      the Train page's form, read and checked
     cli.py           `python -m core.train`
 """
 

@@ -7,39 +7,34 @@ All functions work in place on an (n, h) array so the training loop allocates no
 
 from __future__ import annotations
 
-import numpy as np
+import abc
+from typing import ClassVar
 
-ACTIVATIONS: dict[str, str] = {
-    "sigmoid": "σ(z) = 1 / (1 + e^(−z))",
-    "improved_sigmoid": "f(z) = 1.7159·tanh(2z/3)  (LeCun's improved sigmoid)",
-    "tanh": "tanh(z)",
-    "relu": "ReLU(z) = max(0, z)",
-}
+import numpy as np
 
 LECUN_A = 1.7159
 LECUN_B = 2.0 / 3.0
 
 
-class Activation:
-    """f applied in place, and δ ← δ ⊙ f'(z) computed from a = f(z), also in place."""
+class Activation(abc.ABC):
+    """One activation, declared once: f applied in place, δ ← δ ⊙ f'(z) from a = f(z) (also in
+    place), and how the Train page and the command line name it (`label`, with its formula)."""
 
-    name = ""
-    latex = ""
+    label: ClassVar[str]
 
+    @abc.abstractmethod
     def forward(self, z: np.ndarray) -> np.ndarray:
         """Overwrite z (n, h) with f(z) and return it."""
-        raise ValueError(f"{type(self).__name__} is abstract")
 
+    @abc.abstractmethod
     def backward(self, a: np.ndarray, delta: np.ndarray, tmp: np.ndarray) -> np.ndarray:
         """Overwrite delta (n, h) with delta ⊙ f'(z), given a = f(z); tmp is scratch space."""
-        raise ValueError(f"{type(self).__name__} is abstract")
 
 
 class Sigmoid(Activation):
     """σ(z) = 1/(1+e^(−z)),  σ'(z) = a(1 − a)."""
 
-    name = "sigmoid"
-    latex = r"\sigma(z) = \frac{1}{1 + e^{-z}}"
+    label = "sigmoid  1/(1+e^−z)"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         # Overflow of e^(−z) for z ≪ 0 gives inf and then exactly 0, which is the right limit.
@@ -58,8 +53,7 @@ class Sigmoid(Activation):
 class Tanh(Activation):
     """tanh(z),  tanh'(z) = 1 − a²."""
 
-    name = "tanh"
-    latex = r"\tanh(z)"
+    label = "tanh"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         return np.tanh(z, out=z)
@@ -74,8 +68,7 @@ class Tanh(Activation):
 class ImprovedSigmoid(Activation):
     """f(z) = A·tanh(Bz) with A = 1.7159, B = 2/3;  f'(z) = A·B·(1 − (a/A)²) = B·(A − a²/A)."""
 
-    name = "improved_sigmoid"
-    latex = r"f(z) = 1.7159\,\tanh\!\left(\tfrac{2}{3} z\right)"
+    label = "improved sigmoid  1.7159·tanh(2z/3)"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         z *= LECUN_B
@@ -94,8 +87,7 @@ class ImprovedSigmoid(Activation):
 class ReLU(Activation):
     """max(0, z),  ReLU'(z) = 1[z > 0] = 1[a > 0]."""
 
-    name = "relu"
-    latex = r"\mathrm{ReLU}(z) = \max(0, z)"
+    label = "ReLU  max(0, z)"
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         return np.maximum(z, 0.0, out=z)
@@ -107,18 +99,20 @@ class ReLU(Activation):
         return delta
 
 
-_BY_NAME: dict[str, type[Activation]] = {
+CLASSES: dict[str, type[Activation]] = {
     "sigmoid": Sigmoid,
     "improved_sigmoid": ImprovedSigmoid,
     "tanh": Tanh,
     "relu": ReLU,
 }
+# name -> label, the choices of the form and the command line
+ACTIVATIONS: dict[str, str] = {name: cls.label for name, cls in CLASSES.items()}
 
 
-def get_activation(name: str) -> Activation:
+def make_activation(name: str) -> Activation:
     """The activation called `name` (one of ACTIVATIONS)."""
     try:
-        return _BY_NAME[name]()
+        return CLASSES[name]()
     except KeyError:
         raise ValueError(
             f"unknown activation {name!r}; choose one of {', '.join(ACTIVATIONS)}"

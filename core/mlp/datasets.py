@@ -13,6 +13,7 @@ training set's pixel mean μ and standard deviation σ (one number each, as in t
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import tempfile
@@ -23,6 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from core.mlp.mnist_cifar import (
+    CIFAR10_ARCHIVE,
+    CIFAR10_BATCHES,
+    CIFAR10_FOLDER,
     DataUnavailable,
     Progress,
     cifar_hint,
@@ -34,7 +38,7 @@ from core.mlp.mnist_cifar import (
 )
 from core.mlp.toys import TOYS, make_toy
 
-__all__ = ["DATASETS", "TOY_DATASETS", "DataUnavailable", "Dataset", "cache_dir",
+__all__ = ["DATASETS", "TOY_DATASETS", "DataUnavailable", "Dataset", "DataSpec", "cache_dir",
            "dataset_available", "load_dataset"]
 
 DATASETS: dict[str, str] = {
@@ -45,7 +49,10 @@ DATASETS: dict[str, str] = {
     **{name: f"2-D toy set: {text}" for name, text in TOYS.items()},
 }
 TOY_DATASETS: set[str] = set(TOYS)
-PREPROCESS = ("scale", "standardise")
+# (features, classes) of each built-in set, known before it is loaded (core.mlp.budget)
+SHAPES: dict[str, tuple[int, int]] = {"digits": (64, 10), "mnist5k": (784, 10), "mnist": (784, 10),
+                                      "cifar10": (3072, 10), **{name: (2, 2) for name in TOYS}}
+PREPROCESS: dict[str, str] = {"scale": "scale to [0, 1]", "standardise": "standardise (x − μ)/σ"}
 TOY_POINTS = 600
 
 
@@ -242,3 +249,50 @@ def load_dataset(
         image_shape=tuple(image_shape), mean=mean, std=std,
         preprocess=preprocess, source=source,
     )
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """Which data set, split and preprocessed how: the arguments of `load_dataset` that a
+    training run fixes (`TrainConfig.data_spec()`), hashable so a page can cache on it."""
+
+    name: str
+    seed: int = 0
+    preprocess: str = "scale"
+    val_fraction: float = 0.1
+    max_train: int | None = None
+    dtype: str = "float32"
+    data_dir: str | None = None
+
+    def files(self) -> list[Path]:
+        """The files this data set is read from (none for the sets built into the app)."""
+        folder = _files_dir(self.name, self.data_dir)
+        if self.name == "mnist":
+            return [p for p in mnist_where(folder).values() if p is not None]
+        if self.name == "cifar10":
+            return [p for p in (folder / CIFAR10_ARCHIVE, *(folder / CIFAR10_FOLDER / b
+                                                            for b in CIFAR10_BATCHES))
+                    if p.is_file()]
+        return []
+
+    def fingerprint(self) -> str:
+        """What the files hold, cheaply: each file's size, modification time and its first and
+        last 64 KiB, hashed. A cache keyed on it loads replaced files again."""
+        h = hashlib.sha256()
+        for path in self.files():
+            try:
+                st = path.stat()
+                h.update(f"{path}|{st.st_size}|{st.st_mtime_ns}|".encode())
+                with open(path, "rb") as f:
+                    h.update(f.read(1 << 16))
+                    f.seek(max(0, st.st_size - (1 << 16)))
+                    h.update(f.read(1 << 16))
+            except OSError as e:
+                h.update(f"{path}|{e}".encode())
+        return h.hexdigest()
+
+    def load(self, download: bool = False, progress: Progress | None = None) -> Dataset:
+        return load_dataset(self.name, seed=self.seed, preprocess=self.preprocess,
+                            val_fraction=self.val_fraction, data_dir=self.data_dir,
+                            max_train=self.max_train, dtype=self.dtype, download=download,
+                            progress=progress)

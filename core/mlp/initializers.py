@@ -8,23 +8,16 @@ from __future__ import annotations
 
 import numpy as np
 
+# name -> label (the distribution), the choices of the form and the command line
 INITS: dict[str, str] = {
-    "uniform": "W ~ U(−1, 1)",
-    "fan_in": "W ~ N(0, 1/fan_in)  (LeCun)",
-    "he": "W ~ N(0, 2/fan_in)  (He, for ReLU)",
-    "glorot": "W ~ U(−√(6/(fan_in+fan_out)), +√(6/(fan_in+fan_out)))  (Glorot/Xavier)",
-}
-
-INIT_LATEX: dict[str, str] = {
-    "uniform": r"W_{ij} \sim \mathcal{U}(-1, 1)",
-    "fan_in": r"W_{ij} \sim \mathcal{N}\!\left(0, \tfrac{1}{n_\text{in}}\right)",
-    "he": r"W_{ij} \sim \mathcal{N}\!\left(0, \tfrac{2}{n_\text{in}}\right)",
-    "glorot": r"W_{ij} \sim \mathcal{U}\!\left(-\sqrt{\tfrac{6}{n_\text{in}+n_\text{out}}},"
-    r"\ \sqrt{\tfrac{6}{n_\text{in}+n_\text{out}}}\right)",
+    "uniform": "uniform U(−1, 1)",
+    "fan_in": "fan-in  N(0, 1/fan_in)",
+    "he": "He  N(0, 2/fan_in)",
+    "glorot": "Glorot  U(±√(6/(fan_in+fan_out)))",
 }
 
 
-def init_weights(
+def make_weights(
     name: str, fan_in: int, fan_out: int, rng: np.random.Generator
 ) -> np.ndarray:
     """A float64 (fan_in, fan_out) weight matrix drawn from the named distribution."""

@@ -107,22 +107,60 @@ def _download_any(name: str, urls: list[str], folder: Path, md5: str,
 
 # ---------------------------------------------------------------- MNIST
 
-def read_idx(data: bytes, source: str = "IDX data") -> np.ndarray:
-    """Parse an IDX file of unsigned bytes: magic 0x00 0x00 0x08 ndim, ndim big-endian sizes."""
-    if len(data) < 4 or data[:3] != b"\x00\x00\x08":
+# Sizes a real MNIST file cannot be outside: the training images are 47 MB; a header that declares
+# more than this is refused before anything is read (an 8 GB sparse file is never loaded).
+MAX_IDX_BYTES = 200 * 1024 * 1024
+MIN_TRAIN_IMAGES = 10  # a "training set" of one image trains silently and teaches nothing
+MNIST_CLASSES = 10
+
+
+def _idx_header(head: bytes, source: str) -> tuple[int, tuple[int, ...], int]:
+    """(header length, shape, data bytes) of an IDX file of unsigned bytes, from its first
+    bytes; the sizes are Python ints, so 2³¹ × 2³¹ × 4 is that number, never a wrapped 0."""
+    if len(head) < 4 or head[:3] != b"\x00\x00\x08":
         raise DataUnavailable(f"{source} is not an IDX file of unsigned bytes (bad magic number)")
-    ndim = data[3]
+    ndim = head[3]
     header = 4 + 4 * ndim
-    if ndim == 0 or len(data) < header:
+    if ndim == 0 or len(head) < header:
         raise DataUnavailable(f"{source} has a truncated IDX header")
-    shape = tuple(int(s) for s in np.frombuffer(data, ">u4", count=ndim, offset=4))
-    size = int(np.prod(shape))
-    if len(data) - header != size:
+    shape = tuple(int.from_bytes(head[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+    size = 1
+    for n in shape:
+        size *= n
+    if size == 0:
+        raise DataUnavailable(f"{source} declares shape {shape}: it holds no data")
+    if size > MAX_IDX_BYTES:
+        raise DataUnavailable(f"{source} declares shape {shape}, {size:,} bytes of data, more "
+                              f"than any MNIST file ({MAX_IDX_BYTES:,} at most): not read")
+    return header, shape, size
+
+
+def read_idx_file(path: Path) -> np.ndarray:
+    """An IDX file (raw or gzipped) read with its header checked first: against the file's size
+    for a raw file, and by reading at most the declared size (plus one byte) from a gzip, so
+    neither a huge declared size nor a huge file is ever read whole."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            head = f.read(4)
+            if len(head) == 4 and head[:3] == b"\x00\x00\x08":
+                head += f.read(4 * head[3])
+            header, shape, size = _idx_header(head, str(path))
+            if opener is open:
+                held = os.fstat(f.fileno()).st_size - header
+                if held != size:
+                    raise DataUnavailable(
+                        f"{path} should hold {size:,} bytes of data for shape {shape} but holds "
+                        f"{held:,}: the file is truncated or corrupt")
+            data = f.read(size + 1)
+    except (OSError, EOFError, gzip.BadGzipFile) as e:
+        raise DataUnavailable(f"{path} cannot be read ({e})") from None
+    if len(data) != size:
         raise DataUnavailable(
-            f"{source} should hold {size:,} bytes of data for shape {shape} but holds "
-            f"{len(data) - header:,}: the file is truncated or corrupt"
-        )
-    return np.frombuffer(data, np.uint8, offset=header).reshape(shape).copy()
+            f"{path} should hold {size:,} bytes of data for shape {shape} but holds "
+            f"{'more' if len(data) > size else f'{len(data):,}'}: the file is truncated or "
+            "corrupt")
+    return np.frombuffer(data, np.uint8).reshape(shape)
 
 
 def mnist_where(folder: Path) -> dict[str, Path | None]:
@@ -163,18 +201,20 @@ def load_mnist(folder: Path, download_missing: bool = False,
                     f"{path} does not match the published MD5 {expected}: it is corrupt or not "
                     f"the official file; delete it and {mnist_hint(folder)}"
                 )
-            try:
-                data = gzip.decompress(path.read_bytes())
-            except (OSError, EOFError) as e:
-                raise DataUnavailable(f"{path} is not a valid gzip file ({e})") from None
-        else:
-            data = path.read_bytes()
-        arrays.append(read_idx(data, str(path)))
+        arrays.append(read_idx_file(path))
     Xtr, ytr, Xte, yte = arrays
-    if Xtr.ndim != 3 or ytr.ndim != 1 or len(Xtr) != len(ytr) or len(Xte) != len(yte) \
-            or Xte.shape[1:] != Xtr.shape[1:]:
+    if Xtr.ndim != 3 or ytr.ndim != 1 or Xte.ndim != 3 or yte.ndim != 1 \
+            or len(Xtr) != len(ytr) or len(Xte) != len(yte) or Xte.shape[1:] != Xtr.shape[1:]:
         raise DataUnavailable(f"the MNIST files in {folder} do not fit together "
                               f"(images {Xtr.shape}/{Xte.shape}, labels {ytr.shape}/{yte.shape})")
+    if len(Xtr) < MIN_TRAIN_IMAGES:
+        raise DataUnavailable(f"the MNIST training files in {folder} hold {len(Xtr)} image(s); "
+                              f"at least {MIN_TRAIN_IMAGES} are needed to train on")
+    for labels, name in ((ytr, "training"), (yte, "test")):
+        if labels.max() >= MNIST_CLASSES:
+            raise DataUnavailable(
+                f"the MNIST {name} labels in {folder} include {int(labels.max())}; MNIST's "
+                f"labels are the digits 0 to {MNIST_CLASSES - 1}: the file is not MNIST's")
     return Xtr, ytr, Xte, yte
 
 

@@ -26,8 +26,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from core.mlp.activations import get_activation
-from core.mlp.initializers import init_weights
+from core.mlp.activations import make_activation
+from core.mlp.initializers import make_weights
 
 
 def n_params_of(layer_sizes: Sequence[int]) -> int:
@@ -79,15 +79,12 @@ class MLP:
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
         self.layer_sizes = sizes
-        self.activation_name = activation
-        self.init_name = init
-        self.seed = seed
-        self.activation = get_activation(activation)
+        self.activation = make_activation(activation)
         rng = np.random.default_rng(seed)
         self.weights: list[np.ndarray] = []
         self.biases: list[np.ndarray] = []
         for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=False):
-            W = init_weights(init, fan_in, fan_out, rng).astype(self.dtype)
+            W = make_weights(init, fan_in, fan_out, rng).astype(self.dtype)
             self.weights.append(np.ascontiguousarray(W))
             self.biases.append(np.zeros(fan_out, self.dtype))
         self.params: list[np.ndarray] = [p for wb in zip(self.weights, self.biases, strict=False)

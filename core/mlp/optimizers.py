@@ -16,19 +16,24 @@ that buffer is next written. Gradient arrays may be used as scratch and are clob
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Sequence
 
 import numpy as np
 
+# name -> label, the choices of the form and the command line (each class states its rule)
 OPTIMIZERS: dict[str, str] = {
-    "sgd": "θ ← θ − η g",
-    "momentum": "v ← μ v − η g;  θ ← θ + v",
-    "nesterov": "v ← μ v − η g;  θ ← θ + μ v − η g",
-    "adam": "m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − η m̂ / (√v̂ + ε)",
+    "sgd": "SGD",
+    "momentum": "SGD + momentum",
+    "nesterov": "Nesterov momentum",
+    "adam": "Adam",
 }
+# Arrays of the parameters' size each optimiser keeps besides the parameters and gradients
+# (Δθ, and the velocity or the two moments): what `core.mlp.budget` counts.
+STATE_ARRAYS: dict[str, int] = {"sgd": 1, "momentum": 1, "nesterov": 2, "adam": 3}
 
 
-class Optimizer:
+class Optimizer(abc.ABC):
     """Base class: `_update(i, s, lr)` turns the scaled gradient s of parameter i into Δθ_i."""
 
     def __init__(self, params: Sequence[np.ndarray]) -> None:
@@ -53,8 +58,9 @@ class Optimizer:
         for i, (p, s) in enumerate(zip(params, scaled, strict=True)):
             p += self._update(i, s, lr)
 
+    @abc.abstractmethod
     def _update(self, i: int, s: np.ndarray, lr: float) -> np.ndarray:
-        raise ValueError(f"{type(self).__name__} is abstract")
+        """Δθ_i from the scaled gradient s of parameter i (may clobber s)."""
 
 
 class SGD(Optimizer):

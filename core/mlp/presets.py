@@ -3,7 +3,7 @@
 A `Preset` is named for what it shows, says in two sentences what to look for, and holds the
 settings of each run it compares (the sweep). The quick version runs on data shipped with the app
 (mnist5k: 5,000 real MNIST digits; digits: 8×8 scikit-learn digits) and finishes in well under a
-minute on 2 cores (`python -m core.mlp.presets [--long]` measures it); the long version trains
+minute on 2 cores (`python bench/preset_time.py [--long]` measures it); the long version trains
 longer, on full MNIST when its files are present.
 """
 
@@ -22,7 +22,8 @@ TRICKS = {"activation": "improved_sigmoid", "init": "fan_in", "optimizer": "mome
 @dataclass(frozen=True)
 class Preset:
     """One experiment of the homework reports: its runs, what to look at, and which charts tell
-    the story. `look_for` must stay true of the quick version (tests/test_presets.py runs it)."""
+    the story. `look_for` must stay true of the quick version (tests/mlp/test_mlp_presets.py
+    runs it)."""
 
     key: str
     title: str
@@ -221,38 +222,3 @@ def preset_configs(
         configs = [(label, {**c, "dataset": "mnist5k"}) for label, c in configs]
         note = "Full MNIST is not here, so the long version trains longer on mnist5k."
     return configs, note
-
-
-def _time_presets(long: bool = False) -> None:  # pragma: no cover - run by hand
-    """Train every preset once (quick or long version) and print its wall time."""
-    import os
-    import time
-
-    from core.mlp.datasets import dataset_available, load_dataset
-    from core.mlp.jobs import single_blas_thread
-    from core.mlp.training import TrainConfig, TrainingRun
-
-    single_blas_thread()  # as the page trains
-    print(f"cores: {os.cpu_count()}")
-    for preset in PRESETS.values():
-        if preset.requires and not dataset_available(preset.requires)[0]:
-            print(f"{preset.key:22s} skipped: {preset.requires} files not present")
-            continue
-        t0 = time.perf_counter()
-        finals = []
-        configs, _ = preset_configs(preset, long, lambda n: dataset_available(n)[0])
-        for _, kwargs in configs:
-            cfg = TrainConfig(**kwargs)
-            data = load_dataset(cfg.dataset, seed=cfg.seed, preprocess=cfg.preprocess,
-                                val_fraction=cfg.val_fraction, max_train=cfg.max_train)
-            run = TrainingRun(cfg, data)
-            records = list(run.run())
-            finals.append(f"{records[-1]['val_acc']:.3f}" if records else "-")
-        print(f"{preset.key:22s} {time.perf_counter() - t0:6.1f} s  final val acc "
-              + " / ".join(finals))
-
-
-if __name__ == "__main__":
-    import sys
-
-    _time_presets(long="--long" in sys.argv)

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import math
 
+# name -> label (the formula), the choices of the form and the command line
 SCHEDULES: dict[str, str] = {
-    "constant": "η_t = η",
-    "exponential": "η_t = η·e^(−k t)",
-    "step": "η_t = η·γ^⌊epoch / s⌋",
-    "inverse_time": "η_t = η / (1 + k t)",
-}
-
-SCHEDULE_LATEX: dict[str, str] = {
-    "constant": r"\eta_t = \eta",
-    "exponential": r"\eta_t = \eta\, e^{-k t}",
-    "step": r"\eta_t = \eta\, \gamma^{\lfloor \text{epoch} / s \rfloor}",
-    "inverse_time": r"\eta_t = \frac{\eta}{1 + k t}",
+    "constant": "constant η",
+    "exponential": "exponential  η·e^(−k t)",
+    "step": "step  η·factor^⌊epoch/every⌋",
+    "inverse_time": "inverse time  η/(1 + k t)",
 }
 
 

@@ -1,132 +1,247 @@
-"""The Train page's form, read and checked: raw widget values in, `TrainConfig` settings out.
+"""Every training setting declared once: its range, default, label, help text and kind.
 
-Every problem comes back as a sentence naming the setting ("hidden layers: '' between two commas
-is not a layer size"), never as a traceback. Numbers typed as text are read with `float()`/`int()`
-only (never evaluated), and NaN, infinities and absurd magnitudes are refused with the range that
-makes sense.
+`SETTINGS` is the one table that `TrainConfig.validate`, the Train page's form, its sweep list,
+its links and settings files, and the command line's argparse are all built from, so they can no
+longer disagree. `check(name, value)` reads one value: a number or choice as it is, or text as a
+person typed it (read with `core.numbers.parse_number`, never evaluated). Every refusal is a
+sentence naming the setting, with what was typed quoted as Markdown inline code (`code()`), so a
+page may show it as Markdown and a terminal prints it plainly.
+
+    check("lr", "1e-3") == 0.001       check("hidden", "64, 64") == (64, 64)
+    check("momentum", "0.9999999")  raises  "Momentum μ must be at most 0.999, got `0.9999999`"
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from numbers import Integral
 from typing import Any
 
-from core.numbers import NumberError, parse_number
+from core.mlp.activations import ACTIVATIONS
+from core.mlp.datasets import DATASETS, PREPROCESS
+from core.mlp.initializers import INITS
+from core.mlp.optimizers import OPTIMIZERS
+from core.mlp.schedules import SCHEDULES
+from core.numbers import NumberError, code, parse_number
 
-__all__ = [
-    "ACTIVATIONS", "INITS", "OPTIMIZERS", "SCHEDULES", "SWEEPABLE", "MAX_SWEEP",
-    "parse_hidden", "parse_number", "parse_settings", "parse_sweep", "sweep_label", "FORM_FIELDS",
-    "form_values", "describe", "formula_tex", "SWEEP_EXAMPLES", "describe_data",
-    "blank_k",
-]
+__all__ = ["Setting", "SETTINGS", "SWEEPABLE", "MAX_SWEEP", "MAX_HIDDEN_LAYERS", "MAX_UNITS",
+           "check", "parse_hidden", "parse_settings", "parse_sweep", "sweep_label", "text_of"]
 
-ACTIVATIONS = {
-    "sigmoid": "sigmoid  1/(1+e^−z)",
-    "improved_sigmoid": "improved sigmoid  1.7159·tanh(2z/3)",
-    "tanh": "tanh",
-    "relu": "ReLU  max(0, z)",
-}
-INITS = {
-    "uniform": "uniform U(−1, 1)",
-    "fan_in": "fan-in  N(0, 1/fan_in)",
-    "he": "He  N(0, 2/fan_in)",
-    "glorot": "Glorot  U(±√(6/(fan_in+fan_out)))",
-}
-OPTIMIZERS = {
-    "sgd": "SGD",
-    "momentum": "SGD + momentum",
-    "nesterov": "Nesterov momentum",
-    "adam": "Adam",
-}
-SCHEDULES = {
-    "constant": "constant η",
-    "exponential": "exponential  η·e^(−k t)",
-    "step": "step  η·factor^⌊epoch/every⌋",
-    "inverse_time": "inverse time  η/(1 + k t)",
-}
 MAX_HIDDEN_LAYERS = 20
 MAX_UNITS = 4096
 MAX_SWEEP = 6
 
-# (low, high, low is allowed, what the number is)
-_FLOAT_RANGES: dict[str, tuple[float, float, bool, str]] = {
-    "lr": (0.0, 100.0, False, "learning rate η"),
-    "l2": (0.0, 10.0, True, "L2 λ"),
-    "momentum": (0.0, 0.999, True, "momentum μ"),
-    "beta1": (0.0, 0.999, True, "Adam β₁"),
-    "beta2": (0.0, 0.99999, True, "Adam β₂"),
-    "decay_k": (0.0, 10.0, True, "decay k"),
-    "step_factor": (0.0, 1.0, False, "step factor"),
-}
-_INT_RANGES: dict[str, tuple[int, int, str]] = {
-    "batch_size": (1, 100_000, "batch size"),
-    "epochs": (1, 1000, "epochs"),
-    "seed": (0, 2**31 - 1, "seed"),
-    "step_every": (1, 1000, "step every (epochs)"),
-    "max_train": (0, 10_000_000, "training examples (0 = all)"),
-}
-_CHOICES = {"activation": ACTIVATIONS, "init": INITS, "optimizer": OPTIMIZERS,
-            "schedule": SCHEDULES}
+
+@dataclass(frozen=True)
+class Setting:
+    """One training setting. kind: "choice" (one of `choices`, name -> label), "float", "int",
+    "hidden" (layer sizes) or "path". Numbers lie in [low, high], an end left out when open;
+    `none_is` is the number that stands for None (max_train: 0 = all). `form`: shown on the
+    Train page's form; `sweep`: example values when it is the swept setting (None: not
+    sweepable)."""
+
+    name: str
+    label: str
+    kind: str
+    default: Any
+    help: str
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    choices: Mapping[str, str] | None = None
+    none_is: int | None = None
+    form: bool = True
+    sweep: str | None = None
+
+    @property
+    def flag(self) -> str:
+        """The command-line option: --batch-size for batch_size."""
+        return "--" + self.name.replace("_", "-")
+
+    def span(self) -> str:
+        """The allowed range in words, e.g. "greater than 0 and at most 100"."""
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices or {})
+        if self.kind == "hidden":
+            return (f"up to {MAX_HIDDEN_LAYERS} layers of 1 to {MAX_UNITS:,} units; empty for "
+                    "none")
+        if self.kind == "path":
+            return "a file or folder path"
+        return f"{'a whole number, ' if self.kind == 'int' else ''}{self.bound(low=True)} and " \
+            f"{self.bound(low=False)}"
+
+    def bound(self, low: bool) -> str:
+        """One end of the range in words: "greater than 0", "at most 10,000"."""
+        if low:
+            return f"greater than {_num(self.low)}" if self.low_open \
+                else f"at least {_num(self.low)}"
+        return f"less than {_num(self.high)}" if self.high_open else f"at most {_num(self.high)}"
+
+    def full_help(self) -> str:
+        """The help text with the range and the default, as the form and --help show it."""
+        extra = f"; {self.none_is} = all" if self.none_is is not None else ""
+        default = "none" if self.default is None else text_of(self.name, self.default) or "empty"
+        return f"{self.help} ({self.span()}{extra}; default {default})"
+
+
+def _num(x: float | None) -> str:
+    """A range end: whole numbers with thousands separators, others as written."""
+    assert x is not None
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
+
+
+def _choice(name: str, label: str, choices: Mapping[str, str], default: str, help: str,
+            **kw: Any) -> Setting:
+    return Setting(name, label, "choice", default, help, choices=choices, **kw)
+
+
+_SETTINGS: list[Setting] = [
+    _choice("dataset", "Data set", DATASETS, "digits", "the data set to train on"),
+    Setting("hidden", "Hidden layers", "hidden", (64,),
+            "units per hidden layer, e.g. 64 or 64, 64; empty for no hidden layer (softmax "
+            "regression)", sweep="32; 64; 128"),
+    _choice("activation", "Activation", ACTIVATIONS, "sigmoid", "hidden-layer activation",
+            sweep="sigmoid, improved_sigmoid, relu"),
+    _choice("init", "Initialisation", INITS, "fan_in", "weight initialisation",
+            sweep="uniform, fan_in, he"),
+    _choice("preprocess", "Normalisation", dict(PREPROCESS), "scale",
+            "scale pixels to [0, 1], or standardise with the training set's mean and deviation"),
+    _choice("optimizer", "Optimiser", OPTIMIZERS, "sgd", "optimiser",
+            sweep="sgd, momentum, adam"),
+    Setting("lr", "Learning rate η", "float", 0.1, "step size", 0.0, 100.0, low_open=True,
+            sweep="0.2, 1, 5"),
+    Setting("momentum", "Momentum μ", "float", 0.9, "momentum and Nesterov: velocity kept per "
+            "step", 0.0, 0.999),
+    Setting("beta1", "Adam β₁", "float", 0.9, "Adam: decay of the mean gradient", 0.0, 0.999),
+    Setting("beta2", "Adam β₂", "float", 0.999, "Adam: decay of the mean squared gradient",
+            0.0, 0.99999),
+    Setting("eps", "Adam ε", "float", 1e-8, "Adam: added to √v̂", 0.0, 1.0, low_open=True,
+            form=False),
+    Setting("l2", "L2 λ", "float", 0.0, "adds (λ/2)Σ‖W‖² to the loss", 0.0, 10.0,
+            sweep="0, 0.0001, 0.001"),
+    _choice("schedule", "Learning-rate schedule", SCHEDULES, "constant",
+            "learning-rate decay", sweep="constant, exponential"),
+    Setting("decay_k", "Decay k (per step)", "float", 1e-4,
+            "k of the exponential and 1/t schedules, t in steps", 0.0, 10.0),
+    Setting("step_every", "Step every (epochs)", "int", 10,
+            "step schedule: multiply η by the factor every this many epochs", 1, 1000),
+    Setting("step_factor", "Step factor", "float", 0.5, "step schedule: the factor γ", 0.0, 1.0,
+            low_open=True),
+    Setting("batch_size", "Batch size", "int", 32, "examples per minibatch", 1, 100_000,
+            sweep="16, 32, 128"),
+    Setting("epochs", "Epochs", "int", 20, "passes over the training set", 1, 10_000),
+    Setting("seed", "Seed", "int", 0, "seed of the split, the initial weights and the "
+            "shuffling", 0, 2**32 - 1, sweep="0, 1, 2"),
+    Setting("eval_every", "Record every (steps)", "int", 0,
+            "also record every this many steps; 0 = once per epoch", 0, 1_000_000, form=False),
+    Setting("early_stopping", "Early-stopping patience", "int", 0,
+            "stop after this many records without a better validation loss; 0 = off",
+            0, 10_000, form=False),
+    Setting("val_fraction", "Validation fraction", "float", 0.1,
+            "fraction of the training data held out for validation", 0.0, 0.9, form=False),
+    Setting("max_train", "Training examples", "int", None,
+            "use at most this many training examples", 0, 10_000_000, none_is=0),
+    _choice("dtype", "Float type", {"float32": "float32", "float64": "float64"}, "float32",
+            "floating-point type", form=False),
+    Setting("data_dir", "Data folder", "path", None,
+            "folder with the MNIST IDX files or the CIFAR-10 archive (default: the cache)",
+            form=False),
+]
+SETTINGS: dict[str, Setting] = {s.name: s for s in _SETTINGS}
+SWEEPABLE: dict[str, str] = {s.name: s.label for s in _SETTINGS if s.sweep is not None}
+
+
+def text_of(name: str, value: Any) -> str:
+    """A setting's value written the way a person would type it, so that `check` reads it back
+    exactly: (64, 64) -> "64, 64", 0.0001 -> "0.0001", None (max_train) -> "0"."""
+    s = SETTINGS[name]
+    if value is None:
+        return str(s.none_is) if s.none_is is not None else ""
+    if s.kind == "hidden":
+        return ", ".join(str(int(h)) for h in value)
+    if isinstance(value, float):
+        shown = repr(value)  # the shortest text that reads back as the same float
+        return shown[:-2] if shown.endswith(".0") else shown
+    return str(value)
 
 
 def parse_hidden(text: Any) -> tuple[int, ...]:
-    """"64" -> (64,), "64, 64" -> (64, 64), "" or "none" -> () (softmax regression).
+    """"64" -> (64,), "64, 64" or "64 64" -> (64, 64), "" or "none" -> () (softmax regression).
 
     Raises ValueError with a sentence a student can act on.
     """
+    if isinstance(text, list | tuple):
+        # Sizes that are already numbers (a TrainConfig, a settings file): each must be whole.
+        if not all(isinstance(h, Integral) and not isinstance(h, bool) for h in text):
+            raise ValueError(f"Hidden layers must be whole numbers of units, got {code(text)}")
+        return _layer_sizes([int(h) for h in text], [str(h) for h in text])
     raw = "" if text is None else str(text).strip()
     if raw.lower() in ("", "none", "0", "-"):
         return ()
-    pieces = re.split(r"[,;\s]+", raw) if not re.search(r",\s*,", raw) else raw.split(",")
+    if re.search(r",\s*,", raw) or raw.startswith(",") or raw.endswith(","):
+        raise ValueError(f"Hidden layers: there is an empty entry between two commas in "
+                         f"{code(raw)}; write the sizes like 64 or 64, 64")
     sizes = []
-    for piece in pieces:
-        p = piece.strip()
-        if p == "":
-            raise ValueError(
-                f"hidden layers: there is an empty entry between two commas in {raw!r}; "
-                "write the sizes like 64 or 64, 64"
-            )
+    for p in re.split(r"[,;\s]+", raw):
         if not re.fullmatch(r"\d+", p):
-            raise ValueError(
-                f"hidden layers: {p!r} is not a whole number of units; "
-                "write the sizes like 64 or 64, 64"
-            )
-        n = int(p)
+            raise ValueError(f"Hidden layers: {code(p)} is not a whole number of units; "
+                             "write the sizes like 64 or 64, 64")
+        # A long run of digits is refused before int() (which stops at 4,300 digits).
+        sizes.append(int(p) if len(p) <= 6 else MAX_UNITS + 1)
+    return _layer_sizes(sizes, re.split(r"[,;\s]+", raw))
+
+
+def _layer_sizes(sizes: list[int], typed: list[str]) -> tuple[int, ...]:
+    """Sizes checked against the table's limits; `typed` is how each was written."""
+    for n, p in zip(sizes, typed, strict=True):
         if not 1 <= n <= MAX_UNITS:
-            raise ValueError(f"hidden layers: a layer needs 1 to {MAX_UNITS} units, got {n}")
-        sizes.append(n)
+            raise ValueError(f"Hidden layers: a layer needs 1 to {MAX_UNITS:,} units, got "
+                             f"{code(p)}")
     if len(sizes) > MAX_HIDDEN_LAYERS:
-        raise ValueError(
-            f"hidden layers: at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(sizes)}"
-        )
+        raise ValueError(f"Hidden layers: at most {MAX_HIDDEN_LAYERS} hidden layers, got "
+                         f"{len(sizes)}")
     return tuple(sizes)
 
 
-def _check_float(key: str, value: Any) -> float:
-    low, high, low_ok, what = _FLOAT_RANGES[key]
-    x = float(parse_number(value, what))
-    if x < low or (x == low and not low_ok):
-        bound = f"at least {low:g}" if low_ok else f"greater than {low:g}"
-        raise ValueError(f"{what} must be {bound}, got {x:g}")
-    if x > high:
-        raise ValueError(f"{what} must be at most {high:g}, got {x:g}")
+def check(name: str, value: Any) -> Any:
+    """The value of setting `name`, checked against its table row; raises ValueError (or its
+    NumberError) whose message quotes what was typed as inline code."""
+    s = SETTINGS.get(name)
+    if s is None:
+        raise ValueError(f"{code(name)} is not a training setting; known: "
+                         f"{', '.join(SETTINGS)}")
+    if s.kind == "hidden":
+        return parse_hidden(value)
+    if s.kind == "choice":
+        if not isinstance(value, str) or value not in (s.choices or {}):
+            raise ValueError(f"{s.label} must be {s.span()}, got {code(value)}")
+        return value
+    if s.kind == "path":
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str):
+            raise ValueError(f"{s.label} must be a path, got {code(value)}")
+        return value
+    if value is None and s.none_is is not None:
+        return None
+    typed = value if isinstance(value, str) else repr(value)
+    x = parse_number(value, s.label, integer=s.kind == "int")
+    assert s.low is not None and s.high is not None
+    if x < s.low or (x == s.low and s.low_open) or x > s.high or (x == s.high and s.high_open):
+        bound = s.bound(low=x <= s.low)
+        if s.kind == "int" and s.low == 1 and x < 1:
+            bound = "a positive whole number"
+        raise ValueError(f"{s.label} must be {bound}, got {code(typed)}")
+    if s.none_is is not None and x == s.none_is:
+        return None
     return x
 
 
-def _check_int(key: str, value: Any) -> int:
-    low, high, what = _INT_RANGES[key]
-    n = int(parse_number(value, what, integer=True))
-    if not low <= n <= high:
-        kind = "a positive integer" if low == 1 else f"an integer from {low} to {high:,}"
-        if n > high:
-            kind = f"at most {high:,}"
-        raise ValueError(f"{what} must be {kind}, got {n}")
-    return n
-
-
 def parse_settings(raw: Mapping[str, Any]) -> tuple[dict, list[str]]:
-    """Check every field of the form; returns (TrainConfig keyword arguments, problems).
+    """Check every field given; returns (TrainConfig keyword arguments, problems as Markdown).
 
     Fields missing from `raw` keep TrainConfig's defaults. All problems are collected, so the
     student sees them together.
@@ -135,53 +250,12 @@ def parse_settings(raw: Mapping[str, Any]) -> tuple[dict, list[str]]:
     errors: list[str] = []
     for key, value in raw.items():
         try:
-            if key == "hidden":
-                settings[key] = parse_hidden(value)
-            elif key in _FLOAT_RANGES:
-                settings[key] = _check_float(key, value)
-            elif key in _INT_RANGES:
-                settings[key] = _check_int(key, value)
-            elif key in _CHOICES:
-                if value not in _CHOICES[key]:
-                    raise ValueError(f"{key} must be one of {', '.join(_CHOICES[key])}, "
-                                     f"got {value!r}")
-                settings[key] = value
-            else:
-                settings[key] = value
+            settings[key] = check(key, value)
         except NumberError as exc:
-            errors.append(exc.markdown)  # the page shows errors as Markdown: typed text as code
+            errors.append(exc.markdown)
         except ValueError as exc:
             errors.append(str(exc))
-    if settings.get("max_train") == 0:
-        settings["max_train"] = None
     return settings, errors
-
-
-SWEEPABLE = {
-    "lr": "learning rate η",
-    "hidden": "hidden layers",
-    "optimizer": "optimiser",
-    "activation": "activation",
-    "init": "initialisation",
-    "batch_size": "batch size",
-    "l2": "L2 λ",
-    "schedule": "lr schedule",
-    "seed": "seed",
-}
-
-
-# What the values box shows when a setting is chosen for a sweep: the seeds' comparisons.
-SWEEP_EXAMPLES = {
-    "lr": "0.2, 1, 5",
-    "hidden": "32; 64; 128",
-    "optimizer": "sgd, momentum, adam",
-    "activation": "sigmoid, improved_sigmoid, relu",
-    "init": "uniform, fan_in, he",
-    "batch_size": "16, 32, 128",
-    "l2": "0, 0.0001, 0.001",
-    "schedule": "constant, exponential",
-    "seed": "0, 1, 2",
-}
 
 
 def sweep_label(key: str, value: Any) -> str:
@@ -200,161 +274,36 @@ def parse_sweep(key: str, text: Any, base: Mapping[str, Any]) -> tuple[list[tupl
                                                                        list[str]]:
     """Values of one setting to compare: "0.2, 1, 5" (hidden layers: "32; 64; 64, 64").
 
-    Returns ([(legend label, full settings)], problems); each value is checked like the form.
+    Returns ([(legend label, full settings)], problems); each value is checked like the form,
+    and a value given twice is refused (two runs under one legend entry would be one curve).
     """
     if key not in SWEEPABLE:
-        return [], [f"cannot sweep {key!r}; choose one of {', '.join(SWEEPABLE)}"]
+        return [], [f"cannot sweep {code(key)}; choose one of {', '.join(SWEEPABLE)}"]
+    what = SWEEPABLE[key]
     raw = "" if text is None else str(text).strip()
     separator = ";" if key == "hidden" else r"[;,]"
     pieces = [p.strip() for p in re.split(separator, raw) if p.strip()]
     if len(pieces) < 2:
-        return [], [f"sweep of {SWEEPABLE[key]}: give at least two values separated by "
+        return [], [f"sweep of {what}: give at least two values separated by "
                     f"{'semicolons' if key == 'hidden' else 'commas'}, e.g. "
-                    f"{'32; 64; 128' if key == 'hidden' else '0.2, 1, 5'}"]
+                    f"{SETTINGS[key].sweep}"]
     if len(pieces) > MAX_SWEEP:
-        return [], [f"sweep of {SWEEPABLE[key]}: at most {MAX_SWEEP} values, got {len(pieces)}"]
-    out, errors = [], []
+        return [], [f"sweep of {what}: at most {MAX_SWEEP} values, got {len(pieces)}"]
+    out, errors, seen = [], [], {}
     for piece in pieces:
         parsed, errs = parse_settings({key: piece})
         if errs:
             errors += [f"sweep: {e}" for e in errs]
             continue
         value = parsed[key]
+        if value in seen:
+            errors.append(f"sweep of {what}: {code(piece)} gives the same value as "
+                          f"{code(seen[value])}; give each value once")
+            continue
+        seen[value] = piece
         settings = {**base, key: value}
         if key == "schedule" and value in ("exponential", "inverse_time"):
             # A decay needs its k; the form hides k while the schedule is constant.
-            settings.setdefault("decay_k", float(FORM_FIELDS["f_decay_k"][1]))
+            settings.setdefault("decay_k", SETTINGS["decay_k"].default)
         out.append((sweep_label(key, value), settings))
     return out, errors
-
-
-# Widget key -> (TrainConfig field, default shown in the form). Text boxes hold text so that
-# "1e-3" can be typed; number boxes hold integers.
-FORM_FIELDS: dict[str, tuple[str, Any]] = {
-    "f_dataset": ("dataset", "digits"),
-    "f_hidden": ("hidden", "64"),
-    "f_activation": ("activation", "sigmoid"),
-    "f_init": ("init", "fan_in"),
-    "f_preprocess": ("preprocess", "scale"),
-    "f_optimizer": ("optimizer", "sgd"),
-    "f_lr": ("lr", "0.1"),
-    "f_momentum": ("momentum", "0.9"),
-    "f_beta1": ("beta1", "0.9"),
-    "f_beta2": ("beta2", "0.999"),
-    "f_l2": ("l2", "0"),
-    "f_schedule": ("schedule", "constant"),
-    "f_decay_k": ("decay_k", "0.0001"),
-    "f_step_every": ("step_every", 10),
-    "f_step_factor": ("step_factor", "0.5"),
-    "f_batch_size": ("batch_size", 32),
-    "f_epochs": ("epochs", 20),
-    "f_seed": ("seed", 0),
-    "f_max_train": ("max_train", 0),
-}
-FORM_EXTRA = {"f_sweep_key": "none", "f_sweep_values": "0.2, 1, 5"}
-
-
-def _shown(state: Mapping[str, Any], field_name: str) -> bool:
-    """Whether the form shows this field for the chosen optimiser and schedule."""
-    optimizer, schedule = state.get("f_optimizer"), state.get("f_schedule")
-    if field_name == "momentum":
-        return optimizer in ("momentum", "nesterov")
-    if field_name in ("beta1", "beta2"):
-        return optimizer == "adam"
-    if field_name == "decay_k":
-        return schedule in ("exponential", "inverse_time")
-    if field_name in ("step_every", "step_factor"):
-        return schedule == "step"
-    return True
-
-
-def form_values(state: Any, fill: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Read the form's widget state as raw TrainConfig fields (for `parse_settings`).
-
-    Missing widget keys get their defaults first; `fill` (TrainConfig keyword arguments, e.g. a
-    preset's) overwrites them, written the way a student would type them.
-    """
-    if fill is not None:
-        by_field = {f: key for key, (f, _) in FORM_FIELDS.items()}
-        for name, value in fill.items():
-            key = by_field.get(name)
-            if key is None:
-                continue
-            if name == "hidden":
-                value = ", ".join(str(h) for h in value)
-            elif name == "max_train":
-                value = int(value or 0)
-            elif isinstance(value, float):
-                value = f"{value:g}"
-            state[key] = value
-    for key, (_, default) in {**FORM_FIELDS, **{k: (k, v) for k, v in FORM_EXTRA.items()}}.items():
-        if key not in state:
-            state[key] = default
-    return {f: state[key] for key, (f, _) in FORM_FIELDS.items() if _shown(state, f)}
-
-
-def describe(settings: Mapping[str, Any]) -> str:
-    """A short name for a run: "64-64 sigmoid · sgd η = 0.1 · digits"."""
-    hidden = settings.get("hidden", (64,))
-    arch = "-".join(str(h) for h in hidden) if hidden else "no hidden layer"
-    parts = [f"{arch} {settings.get('activation', 'sigmoid')}",
-             f"{settings.get('optimizer', 'sgd')} η = {settings.get('lr', 0.1):g}"]
-    if settings.get("l2"):
-        parts.append(f"λ = {settings['l2']:g}")
-    if settings.get("schedule", "constant") != "constant":
-        parts.append(f"{settings['schedule']} decay")
-    parts.append(str(settings.get("dataset", "digits")))
-    return " · ".join(parts)
-
-
-def formula_tex(formula: str) -> str:
-    r"""`core.mlp.model.param_formula`'s "784·64 + 64 + 64·10 + 10 = 50,890" as LaTeX that fits a
-    third of the page: one layer's weights d_{l-1}·d_l plus biases d_l per line, m equal
-    layers in a row as m·(d·d + d), the total on a line of its own.
-
-        N &= 784 \cdot 64 + 64 \\ &\quad + 64 \cdot 10 + 10 \\ &= 50{,}890
-
-    A 10-hidden-layer net of 64 units takes four lines, not a sum of 22 terms that the column
-    would cut off.
-    """
-    total_sum, total = formula.rsplit(" = ", 1)
-    terms = total_sum.split(" + ")
-    groups: list[list] = []  # [weights term, bias term, how many equal layers in a row]
-    for weights, bias in zip(terms[::2], terms[1::2], strict=True):
-        if groups and groups[-1][:2] == [weights, bias]:
-            groups[-1][2] += 1
-        else:
-            groups.append([weights, bias, 1])
-    lines = []
-    for weights, bias, m in groups:
-        layer = weights.replace("·", r" \cdot ") + f" + {bias}"
-        lines.append(layer if m == 1 else rf"{m} \cdot ({layer})")
-    body = r" \\ &\quad + ".join(lines)
-    total = total.replace(",", "{,}")
-    return rf"\begin{{aligned}} N &= {body} \\ &= {total} \end{{aligned}}"
-
-
-def describe_data(data: Any) -> str:
-    """A `core.mlp.datasets.Dataset` in Markdown: source, split sizes, input, and the training set's
-    mean μ and standard deviation σ before normalisation, over pixels for images (image_shape
-    h×w or h×w×c) and over features for the 2-D toy sets (image_shape (2,))."""
-    image = len(data.image_shape) >= 2
-    shape = "×".join(str(s) for s in data.image_shape)
-    what = "pixel" if image else "feature"
-    normalised = "scaling to [0, 1]" if data.preprocess == "scale" else "(x − μ)/σ"
-    return (
-        f"**{data.name}** — {data.source}  \n"
-        f"train / validation / test: {len(data.y_train):,} / {len(data.y_val):,} / "
-        f"{len(data.y_test):,} · input "
-        + (f"{shape} = {data.n_features} features" if image else f"{data.n_features} features")
-        + f" · {data.n_classes} classes  \n"
-        f"{what} mean $\\mu$ = {data.mean:.2f}, standard deviation $\\sigma$ = {data.std:.2f} "
-        f"(training set, before normalisation) · normalised by {normalised}"
-    )
-
-
-def blank_k(table: Any) -> Any:
-    """`core.mlp.runstore.runs_table` with the decay k as text, blank where the schedule has no k
-    (pandas would show its None as "None")."""
-    return table.assign(k=[f"{k:g}" if isinstance(k, int | float) and k == k else ""
-                           for k in table["k"]])

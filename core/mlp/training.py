@@ -14,122 +14,93 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from core.mlp.activations import ACTIVATIONS
-from core.mlp.datasets import DATASETS, PREPROCESS, Dataset, load_dataset
-from core.mlp.initializers import INITS
+from core.mlp.budget import check_memory
+from core.mlp.datasets import Dataset, DataSpec
 from core.mlp.model import MLP
-from core.mlp.optimizers import OPTIMIZERS, make_optimizer
+from core.mlp.optimizers import make_optimizer
 from core.mlp.records import Record
-from core.mlp.schedules import SCHEDULES, learning_rate
+from core.mlp.schedules import learning_rate
+from core.mlp.settings import SETTINGS, check
 from core.mlp.status import RunStatus
+from core.numbers import code
 
 # A mean cross-entropy above this means the true class gets probability below e^−1000: the
 # run has blown up even if float arithmetic has not reached inf yet.
 DIVERGED_LOSS = 1e3
 # Train loss/accuracy in a record are measured on at most this many training samples.
 EVAL_TRAIN_MAX = 10_000
-MAX_WIDTH = 4096
-MAX_HIDDEN_LAYERS = 20
 
 
-def _is_int(v: object) -> bool:
-    return isinstance(v, int | np.integer) and not isinstance(v, bool)
-
-
-def _is_real(v: object) -> bool:
-    return isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool) \
-        and math.isfinite(float(v))
+def _typed(kind: str, value: object) -> bool:
+    """Whether a config value has its setting's Python type (text is read by the form, not
+    here: a TrainConfig holds numbers)."""
+    if kind == "int":
+        return isinstance(value, int | np.integer) and not isinstance(value, bool)
+    if kind == "float":
+        return isinstance(value, int | float | np.integer | np.floating) \
+            and not isinstance(value, bool)
+    if kind == "hidden":
+        return isinstance(value, tuple | list)
+    return True
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything that defines a training run; `validate()` explains what is wrong."""
+    """Everything that defines a training run; `validate()` explains what is wrong. The
+    defaults, ranges and words of every field are those of `core.mlp.settings.SETTINGS`."""
 
-    dataset: str = "digits"
-    hidden: tuple[int, ...] = (64,)
-    activation: str = "sigmoid"
-    init: str = "fan_in"
-    optimizer: str = "sgd"
-    lr: float = 0.1
-    momentum: float = 0.9
-    beta1: float = 0.9
-    beta2: float = 0.999
-    eps: float = 1e-8
-    l2: float = 0.0
-    schedule: str = "constant"
-    decay_k: float = 0.0
-    step_every: int = 10
-    step_factor: float = 0.5
-    batch_size: int = 32
-    epochs: int = 20
-    seed: int = 0
-    eval_every: int = 0
-    early_stopping: int = 0
-    preprocess: str = "scale"
-    val_fraction: float = 0.1
-    max_train: int | None = None
-    dtype: str = "float32"
-    data_dir: str | None = None
+    dataset: str = SETTINGS["dataset"].default
+    hidden: tuple[int, ...] = SETTINGS["hidden"].default
+    activation: str = SETTINGS["activation"].default
+    init: str = SETTINGS["init"].default
+    optimizer: str = SETTINGS["optimizer"].default
+    lr: float = SETTINGS["lr"].default
+    momentum: float = SETTINGS["momentum"].default
+    beta1: float = SETTINGS["beta1"].default
+    beta2: float = SETTINGS["beta2"].default
+    eps: float = SETTINGS["eps"].default
+    l2: float = SETTINGS["l2"].default
+    schedule: str = SETTINGS["schedule"].default
+    decay_k: float = SETTINGS["decay_k"].default
+    step_every: int = SETTINGS["step_every"].default
+    step_factor: float = SETTINGS["step_factor"].default
+    batch_size: int = SETTINGS["batch_size"].default
+    epochs: int = SETTINGS["epochs"].default
+    seed: int = SETTINGS["seed"].default
+    eval_every: int = SETTINGS["eval_every"].default
+    early_stopping: int = SETTINGS["early_stopping"].default
+    preprocess: str = SETTINGS["preprocess"].default
+    val_fraction: float = SETTINGS["val_fraction"].default
+    max_train: int | None = SETTINGS["max_train"].default
+    dtype: str = SETTINGS["dtype"].default
+    data_dir: str | None = SETTINGS["data_dir"].default
 
     def validate(self) -> TrainConfig:
         """Raise ValueError naming the first bad field in plain words; return self if fine."""
-        def choice(field: str, value: str, options) -> None:
-            if value not in options:
-                raise ValueError(f"{field} must be one of {', '.join(options)}, got {value!r}")
-
-        def integer(field: str, value, low: int, high: int | None = None) -> None:
-            if not _is_int(value) or value < low or (high is not None and value > high):
-                what = "a positive integer" if low == 1 else f"an integer ≥ {low}"
-                if high is not None:
-                    what = f"an integer from {low} to {high}"
-                raise ValueError(f"{field} must be {what}, got {value!r}")
-
-        def real(field: str, value, low: float, high: float | None = None,
-                 low_open: bool = False, high_open: bool = False) -> None:
-            ok = _is_real(value)
-            if ok:
-                v = float(value)
-                ok = (v > low if low_open else v >= low) and (
-                    high is None or (v < high if high_open else v <= high))
-            if not ok:
-                lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
-                span = f"{lo}{low:g}, {high:g}{hi}" if high is not None else f"{lo}{low:g}, ∞)"
-                raise ValueError(f"{field} must be a finite number in {span}, got {value!r}")
-
-        choice("dataset", self.dataset, DATASETS)
-        if not isinstance(self.hidden, tuple | list) or len(self.hidden) > MAX_HIDDEN_LAYERS \
-                or not all(_is_int(h) and 1 <= h <= MAX_WIDTH for h in self.hidden):
-            raise ValueError(
-                f"hidden layer sizes must be up to {MAX_HIDDEN_LAYERS} integers from 1 to "
-                f"{MAX_WIDTH}, got {self.hidden!r}")
-        choice("activation", self.activation, ACTIVATIONS)
-        choice("init", self.init, INITS)
-        choice("optimizer", self.optimizer, OPTIMIZERS)
-        real("learning rate", self.lr, 0.0, low_open=True)
-        real("momentum", self.momentum, 0.0, 1.0, high_open=True)
-        real("beta1", self.beta1, 0.0, 1.0, high_open=True)
-        real("beta2", self.beta2, 0.0, 1.0, high_open=True)
-        real("eps", self.eps, 0.0, low_open=True)
-        real("L2 strength", self.l2, 0.0)
-        choice("schedule", self.schedule, SCHEDULES)
-        real("decay k", self.decay_k, 0.0)
-        integer("step every (epochs)", self.step_every, 1)
-        real("step factor", self.step_factor, 0.0, 1.0, low_open=True)
-        integer("batch size", self.batch_size, 1)
-        integer("epochs", self.epochs, 1, 100_000)
-        integer("seed", self.seed, 0, 2**32 - 1)
-        integer("eval every (steps)", self.eval_every, 0)
-        integer("early stopping patience", self.early_stopping, 0)
-        choice("preprocess", self.preprocess, PREPROCESS)
-        real("validation fraction", self.val_fraction, 0.0, 0.9)
+        for f in fields(self):
+            setting, value = SETTINGS[f.name], getattr(self, f.name)
+            if value is None and setting.default is None:
+                continue
+            if not _typed(setting.kind, value):
+                raise ValueError(f"{setting.label} must be {setting.span()}, got "
+                                 f"{code(repr(value))}")
+            checked = check(f.name, value)
+            if setting.none_is is not None and checked is None:
+                raise ValueError(f"{setting.label} must be {setting.span()} (or None for all), "
+                                 f"got {code(repr(value))}")
         if self.early_stopping and self.val_fraction <= 0:
             raise ValueError("early stopping needs a validation set: set validation fraction > 0")
-        if self.max_train is not None:
-            integer("max train", self.max_train, 1)
-        choice("dtype", self.dtype, ("float32", "float64"))
-        if self.data_dir is not None and not isinstance(self.data_dir, str):
-            raise ValueError(f"data dir must be a path string, got {self.data_dir!r}")
         return self
+
+    def data_spec(self) -> DataSpec:
+        """What to load: the data set and the settings that shape its splits."""
+        return DataSpec(self.dataset, seed=self.seed, preprocess=self.preprocess,
+                        val_fraction=self.val_fraction, max_train=self.max_train,
+                        dtype=self.dtype, data_dir=self.data_dir)
+
+    def load_data(self, **kwargs) -> Dataset:
+        """The data set of this run (`DataSpec.load`'s download and progress arguments)."""
+        return self.data_spec().load(**kwargs)
 
     def to_dict(self) -> dict:
         """A JSON-safe dict; `from_dict` turns it back into an equal config."""
@@ -160,15 +131,14 @@ def _json_float(x: float | None) -> float | None:
 class TrainingRun:
     """One training run: data, model, optimiser, the records made so far and the status."""
 
-    def __init__(self, config: TrainConfig, data: Dataset | None = None) -> None:
+    def __init__(self, config: TrainConfig, data: Dataset | None = None,
+                 budget_mb: int | None = None) -> None:
         self.config = config.validate()
         c = config
-        if data is None:
-            data = load_dataset(c.dataset, seed=c.seed, preprocess=c.preprocess,
-                                val_fraction=c.val_fraction, data_dir=c.data_dir,
-                                max_train=c.max_train, dtype=c.dtype)
-        self.data = data
+        self.data = data = c.load_data() if data is None else data
         sizes = (data.X_train.shape[1], *c.hidden, data.n_classes)
+        # Refused before anything is allocated; budget_mb: see core.mlp.budget.
+        check_memory(sizes, c.optimizer, c.batch_size, c.dtype, budget_mb)
         self.model = MLP(sizes, c.activation, c.init, seed=c.seed, dtype=c.dtype)
         self.optimizer = make_optimizer(c.optimizer, self.model.params, c.momentum, c.beta1,
                                         c.beta2, c.eps)

@@ -25,7 +25,7 @@ def test_train_watch_stop_and_see_it_in_the_runs_table(page, app_url, wait_app,
     page.locator('[data-testid="stSidebarNav"]').get_by_text("Train an MLP", exact=True).click()
     page.get_by_role("heading", name="Train an MLP").first.wait_for(timeout=60_000)
     wait_app(page, timeout=60_000)
-    epochs = page.get_by_role("spinbutton", name="Epochs", exact=True)
+    epochs = page.get_by_role("textbox", name="Epochs", exact=True)
     epochs.fill("1000")
     epochs.press("Enter")
     wait_app(page)

@@ -1,0 +1,77 @@
+"""The Train page's words and formulas: a run's short name, the parameter count as LaTeX, a data
+set in Markdown, the runs table's decay column. Formatting only; the settings themselves are
+declared in `core.mlp.settings`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["describe", "formula_tex", "describe_data", "blank_k"]
+
+
+def describe(settings: Mapping[str, Any]) -> str:
+    """A short name for a run: "64-64 sigmoid · sgd η = 0.1 · digits"."""
+    hidden = settings.get("hidden", (64,))
+    arch = "-".join(str(h) for h in hidden) if hidden else "no hidden layer"
+    parts = [f"{arch} {settings.get('activation', 'sigmoid')}",
+             f"{settings.get('optimizer', 'sgd')} η = {settings.get('lr', 0.1):g}"]
+    if settings.get("l2"):
+        parts.append(f"λ = {settings['l2']:g}")
+    if settings.get("schedule", "constant") != "constant":
+        parts.append(f"{settings['schedule']} decay")
+    parts.append(str(settings.get("dataset", "digits")))
+    return " · ".join(parts)
+
+
+def formula_tex(formula: str) -> str:
+    r"""`core.mlp.model.param_formula`'s "784·64 + 64 + 64·10 + 10 = 50,890" as LaTeX that fits a
+    third of the page: one layer's weights d_{l-1}·d_l plus biases d_l per line, m equal
+    layers in a row as m·(d·d + d), the total on a line of its own.
+
+        N &= 784 \cdot 64 + 64 \\ &\quad + 64 \cdot 10 + 10 \\ &= 50{,}890
+
+    A 10-hidden-layer net of 64 units takes four lines, not a sum of 22 terms that the column
+    would cut off.
+    """
+    total_sum, total = formula.rsplit(" = ", 1)
+    terms = total_sum.split(" + ")
+    groups: list[list] = []  # [weights term, bias term, how many equal layers in a row]
+    for weights, bias in zip(terms[::2], terms[1::2], strict=True):
+        if groups and groups[-1][:2] == [weights, bias]:
+            groups[-1][2] += 1
+        else:
+            groups.append([weights, bias, 1])
+    lines = []
+    for weights, bias, m in groups:
+        layer = weights.replace("·", r" \cdot ") + f" + {bias}"
+        lines.append(layer if m == 1 else rf"{m} \cdot ({layer})")
+    body = r" \\ &\quad + ".join(lines)
+    total = total.replace(",", "{,}")
+    return rf"\begin{{aligned}} N &= {body} \\ &= {total} \end{{aligned}}"
+
+
+def describe_data(data: Any) -> str:
+    """A `core.mlp.datasets.Dataset` in Markdown: source, split sizes, input, and the training set's
+    mean μ and standard deviation σ before normalisation, over pixels for images (image_shape
+    h×w or h×w×c) and over features for the 2-D toy sets (image_shape (2,))."""
+    image = len(data.image_shape) >= 2
+    shape = "×".join(str(s) for s in data.image_shape)
+    what = "pixel" if image else "feature"
+    normalised = "scaling to [0, 1]" if data.preprocess == "scale" else "(x − μ)/σ"
+    return (
+        f"**{data.name}** — {data.source}  \n"
+        f"train / validation / test: {len(data.y_train):,} / {len(data.y_val):,} / "
+        f"{len(data.y_test):,} · input "
+        + (f"{shape} = {data.n_features} features" if image else f"{data.n_features} features")
+        + f" · {data.n_classes} classes  \n"
+        f"{what} mean $\\mu$ = {data.mean:.2f}, standard deviation $\\sigma$ = {data.std:.2f} "
+        f"(training set, before normalisation) · normalised by {normalised}"
+    )
+
+
+def blank_k(table: Any) -> Any:
+    """`core.mlp.runstore.runs_table` with the decay k as text, blank where the schedule has no k
+    (pandas would show its None as "None")."""
+    return table.assign(k=[f"{k:g}" if isinstance(k, int | float) and k == k else ""
+                           for k in table["k"]])
