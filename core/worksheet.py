@@ -16,7 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.backprop.network import ACTIVATIONS, LOSSES
+from core.backprop.functions import ACTIVATIONS, LOSSES
 from core.backprop.worksheet import (
     BLANK_GROUPS,
     DEFAULT_BLANKS,
@@ -38,14 +38,22 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m core.worksheet",
         description="Backprop practice problems with blanks to fill in, and an answer key. With "
                     "--roster every student gets their own numbers (the seed from the id and the "
-                    "course salt, as on the Backprop page); without, --count numbered sheets.")
+                    "course salt, as on the Backprop page); without, --count numbered sheets.",
+        epilog="Writes DIR/<id>.md and DIR/<id>.tex per student (DIR/problem-01.md, … without "
+               "a roster) and DIR/key.md, DIR/key.tex with every value of every sheet. The same "
+               "roster and options give byte-identical files. An id that is not a safe file name "
+               "(../x, a/b, ., CON, key, over 64 characters, non-ASCII) or that repeats another "
+               "is refused: the run writes nothing and exits with status 2, as for every error.")
     ap.add_argument("--roster", metavar="FILE", help="UTF-8 text, one student id per line "
                     "(blank lines and surrounding spaces ignored; ids: letters, digits, . _ - @ +)")
     ap.add_argument("--out", metavar="DIR", required=True, help="folder to write into (created)")
     ap.add_argument("--shape", default="3-2-2", help="units per layer, inputs first "
                     "(default 3-2-2; 1-6 units, 0-3 hidden layers)")
-    ap.add_argument("--activation", choices=ACTIVATIONS, default="sigmoid")
-    ap.add_argument("--loss", choices=LOSSES, default="half_squared_error")
+    ap.add_argument("--activation", choices=ACTIVATIONS, default="sigmoid",
+                    help="activation of the hidden units and, except under cross-entropy, of the "
+                         "outputs (default sigmoid)")
+    ap.add_argument("--loss", choices=LOSSES, default="half_squared_error",
+                    help="loss (default half_squared_error); cross_entropy has softmax outputs")
     ap.add_argument("--lr", "--eta", dest="lr", default="0.1", help="learning rate η (default 0.1)")
     ap.add_argument("--blanks", default=",".join(DEFAULT_BLANKS),
                     help="comma-separated groups or step names to leave blank (default: "

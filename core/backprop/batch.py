@@ -16,8 +16,9 @@ Row b of Δ^{(l)} is example b's δ^{(l)}, so the batch gradient is the mean of 
 gradients. The homework reports write W as I×J with x a 1×I row (∂L/∂W = xᵀδ there): their W is
 this module's W^{(l)ᵀ}, and their gradient is the transpose of ∂L/∂W^{(l)} here.
 
-The rows go through the same NumPy products trace_step uses (W @ a, Wᵀ @ δ), so a batch of one
-is trace_step's numbers bit for bit whatever the BLAS kernel.
+Each row goes through trace_step's own forward pass and f, f', losses (core.backprop.network,
+core.backprop.functions), so a batch of one is trace_step's numbers bit for bit whatever the BLAS
+kernel; the gradients are the matrix products above.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.backprop import network as net
-from core.numbers import NumberError, parse_number, tex_number
+from core.backprop.functions import ACTIVATIONS, LOSSES
+from core.numbers import tex_number
 
 __all__ = ["BatchTrace", "MatrixStep", "trace_batch"]
 
@@ -92,27 +94,9 @@ def _matrix(values, name: str) -> np.ndarray:
         raise net.EntryError(name, (), "must be a table: a list of rows, one per example") from None
     if not rows:
         raise net.EntryError(name, (), "is empty: give at least one example (one row)")
-    out: list[list[float]] = []
-    for r, row in enumerate(rows):
-        if isinstance(row, str | bytes) or not hasattr(row, "__len__"):
-            raise net.EntryError(name, (r,), "must be a row: a list of numbers, one per unit")
-        cells = list(row)
-        if not cells:
-            raise net.EntryError(name, (r,), "is empty")
-        if out and len(cells) != len(out[0]):
-            raise net.EntryError(name, (r,), f"has {len(cells)} entries, expected {len(out[0])}")
-        out.append([_entry(v, name, (r, i)) for i, v in enumerate(cells)])
-    return np.array(out, dtype=float)
-
-
-def _entry(value, name: str, index: tuple[int, ...]) -> float:
-    try:
-        v = parse_number(value, name)
-    except NumberError as err:
-        raise net.EntryError(name, index, err.complaint, err.markdown_complaint) from None
-    if abs(v) > net.MAX_ABS:
-        raise net.EntryError(name, index, f"= {v:g} is too large (keep |value| ≤ {net.MAX_ABS:g})")
-    return v
+    first = net._vector(rows[0], name, (0,))  # the cells as trace_step reads x and y
+    return np.array([first, *(net._vector(row, name, (r,), len(first))
+                              for r, row in enumerate(rows[1:], start=1))])
 
 
 def _input_width(weights) -> int | None:
@@ -145,34 +129,6 @@ def _validate(weights, biases, X, Y, lr, activation, loss) -> tuple[net.Problem,
 
 
 # ----------------------------------------------------------------------------- NumPy, row by row
-def _f(activation: str, z: np.ndarray) -> np.ndarray:
-    """The hidden activation, defined as in core.backprop.network (stable sigmoid, ReLU)."""
-    if activation == "sigmoid":
-        e = np.exp(-np.abs(z))
-        return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-    if activation == "tanh":
-        return np.tanh(z)
-    return np.where(z > 0, z, 0.0)
-
-
-def _f_prime(activation: str, z: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """f'(z) from a = f(z) as on paper; ReLU'(0) = 0 (as trace_step and SymPy's Piecewise)."""
-    if activation == "sigmoid":
-        return a * (1.0 - a)
-    if activation == "tanh":
-        return 1.0 - a**2
-    return (z > 0).astype(float)
-
-
-def _example_loss(loss: str, y: np.ndarray, yhat: np.ndarray) -> float:
-    if loss == "half_squared_error":
-        return float(0.5 * np.sum((y - yhat) ** 2))
-    if loss == "mean_squared_error":
-        return float(np.mean((y - yhat) ** 2))
-    with np.errstate(divide="ignore"):
-        return float(-np.sum(y * np.log(yhat)))
-
-
 def _pass(p: net.Problem, X: np.ndarray, Y: np.ndarray):
     """Z, A, per-example losses and Δ for every layer, each example as trace_step works it."""
     n_layers = len(p.W)
@@ -180,28 +136,20 @@ def _pass(p: net.Problem, X: np.ndarray, Y: np.ndarray):
     As: list[list[np.ndarray]] = [[] for _ in range(n_layers)]
     Ds: list[list[np.ndarray]] = [[] for _ in range(n_layers)]
     losses = []
+    f, lo = ACTIVATIONS[p.activation], LOSSES[p.loss]
     for x, y in zip(X, Y, strict=True):
-        a = x
-        for ell in range(n_layers):
-            z = p.W[ell] @ a + p.b[ell]
-            if ell == n_layers - 1 and p.loss == "cross_entropy":
-                e = np.exp(z - z.max())  # softmax shifted by the max: same p, no overflow
-                a = e / e.sum()
-            else:
-                a = _f(p.activation, z)
-            Zs[ell].append(z)
-            As[ell].append(a)
-        losses.append(_example_loss(p.loss, y, a))
-        if p.loss == "cross_entropy":
-            d = a * y.sum() - y
-        else:
-            err = a - y if p.loss == "half_squared_error" else 2.0 * (a - y) / len(y)
-            d = err * _f_prime(p.activation, Zs[-1][-1], a)
-        Ds[-1].append(d)
+        zs, acts = net.forward(p.W, p.b, x, p.activation, p.loss)
+        losses.append(lo.value(y, acts[-1]))
+        grad = lo.grad(y, acts[-1])  # ∂L/∂z^{(L)} itself under softmax, else ∂L/∂ŷ
+        d = grad if lo.softmax_output else grad * f.prime(zs[-1], acts[-1])
+        ds = [d]
         for ell in range(n_layers - 1, 0, -1):
-            back = p.W[ell].T @ d
-            d = _f_prime(p.activation, Zs[ell - 1][-1], As[ell - 1][-1]) * back
-            Ds[ell - 1].append(d)
+            d = f.prime(zs[ell - 1], acts[ell]) * (p.W[ell].T @ d)
+            ds.insert(0, d)
+        for ell in range(n_layers):
+            Zs[ell].append(zs[ell])
+            As[ell].append(acts[ell + 1])
+            Ds[ell].append(ds[ell])
     return ([np.vstack(z) for z in Zs], [X, *(np.vstack(a) for a in As)], np.array(losses),
             [np.vstack(d) for d in Ds])
 

@@ -36,7 +36,7 @@ import zipfile
 from dataclasses import dataclass
 
 from core.backprop import problems
-from core.backprop.network import ACTIVATIONS, LOSSES
+from core.backprop.functions import ACTIVATIONS, LOSSES
 from core.backprop.tracer import Step, Trace, trace_step
 from core.export import Line, Section, to_markdown, to_tex
 from core.numbers import code, tex_number
@@ -225,8 +225,9 @@ def _vec(name: str, values) -> str:
 
 
 def _describe(o: WorksheetOptions) -> str:
-    hidden = [f"a hidden layer of {n} {o.activation} units" for n in o.shape[1:-1]]
-    out = "softmax" if o.loss == "cross_entropy" else o.activation
+    f = ACTIVATIONS[o.activation].label
+    hidden = [f"a hidden layer of {n} {f} units" for n in o.shape[1:-1]]
+    out = "softmax" if LOSSES[o.loss].softmax_output else f
     parts = [f"{o.shape[0]} inputs", *hidden, f"{o.shape[-1]} {out} outputs"]
     return (f"A {'-'.join(map(str, o.shape))} network: {', then '.join(parts)}. "
             f"The loss L is {_LOSS_TEXT[o.loss]}; the learning rate is η = {tex_number(o.lr)}.")

@@ -183,7 +183,7 @@ def test_cross_entropy_delta_is_written_with_the_row_sums_of_y() -> None:
     ([[0.5, 0.1]], [HW.y], "X[0] has 2 entries, expected 3"),
     ([HW.x, HW.x], [[0.9, 0.1, 0.0], [0.1, 0.2, 0.3]], "Y[0] has 3 entries, expected 2"),
     ([HW.x, HW.x], [HW.y], "Y has 1 rows, expected 2"),
-    (HW.x, [HW.y], "X[0] must be a row"),
+    (HW.x, [HW.y], "X[0] must be a list of numbers"),
     ([HW.x], "0.9 0.1", "Y must be a table"),
     ([[0.5, "abc", 0.3]], [HW.y], "X[0][1] is not a number"),
     ([[0.5, float("inf"), 0.3]], [HW.y], "X[0][1] is infinite"),
