@@ -15,8 +15,8 @@ one, sheet k (1-based) has seed first_seed + k − 1, the page's "practice probl
 Blanks are picked by group (BLANK_GROUPS) or by a step's own name as the page writes it
 ("δ1^(1)", "∂L/∂w21^(2)"). Student ids become file names, so only safe ones are accepted
 (`check_id`); unsafe or repeated ids are refused, never rewritten, so a key row always names the
-id exactly as the roster has it. Every message is plain text (ids quoted with repr): show it as
-text, not Markdown.
+id exactly as the roster has it. A WorksheetError's str() is plain text (typed text quoted with
+repr); its `.markdown` has the typed text as inline code, for st.error and other Markdown.
 
     files = build_worksheets(WorksheetOptions(shape=(2, 2, 1)), roster="s1\\ns2\\n")
     sorted(files) == ["key.md", "key.tex", "s1.md", "s1.tex", "s2.md", "s2.tex"]
@@ -72,7 +72,26 @@ _LOSS_TEXT = {"half_squared_error": "half the sum of the squared errors",
 
 
 class WorksheetError(ValueError):
-    """Options or a roster that cannot make worksheets; the message says what to change."""
+    """Options or a roster that cannot make worksheets; the message says what to change.
+
+    `text` holds a "{}" for each piece of typed text in `typed` (an id, a blank's name, a shape):
+    `str()` quotes them with repr (control characters escaped), `markdown` as inline code, so a
+    page can show the message in Markdown without rendering what was typed.
+    """
+
+    def __init__(self, text: str, *typed: str) -> None:
+        if not typed:  # nothing typed in it, so no placeholders either (braces stay as written)
+            self.markdown = text
+            super().__init__(text)
+            return
+        self.markdown = text.format(*(code(_short(t)[1:-1]) for t in typed))
+        super().__init__(text.format(*(_short(t) for t in typed)))
+
+
+def _short(text: str) -> str:
+    """repr of the typed text, cut to 24 characters: enough to recognise it, never a wall."""
+    text = str(text)
+    return repr(text if len(text) <= 24 else text[:23] + "…")
 
 
 @dataclass(frozen=True)
@@ -98,7 +117,7 @@ def parse_shape(text: str) -> tuple[int, ...]:
     """"3-2-2" → (3, 2, 2), checked against the page's limits (WorksheetError otherwise)."""
     parts = str(text).strip().split("-")
     if not all(p.strip().isdigit() for p in parts):
-        raise WorksheetError(f"shape {text!r} is not like 3-2-2 (units per layer, inputs first)")
+        raise WorksheetError("shape {} is not like 3-2-2 (units per layer, inputs first)", text)
     return check_shape(tuple(int(p) for p in parts))
 
 
@@ -127,8 +146,8 @@ def blank_names(trace: Trace, blanks: tuple[str, ...]) -> list[str]:
         elif _NAMED.get(b, b) in names:
             picked.add(_NAMED.get(b, b))
         else:
-            raise WorksheetError(f"blank {b!r} is neither a group ({', '.join(BLANK_GROUPS)}) nor "
-                                 f"a step of this network (such as {names[0]} or {names[-1]})")
+            raise WorksheetError(f"blank {{}} is neither a group ({', '.join(BLANK_GROUPS)}) nor "
+                                 f"a step of this network (such as {names[0]} or {names[-1]})", b)
     return [n for n in names if n in picked]
 
 
@@ -140,10 +159,6 @@ def decode_roster(data: bytes, source: str = "the roster") -> str:
     except UnicodeDecodeError as err:
         raise WorksheetError(f"{source} is not UTF-8 text (byte 0x{data[err.start]:02x} at "
                              f"position {err.start}): save it as UTF-8") from None
-
-
-def _shown(student_id: str) -> str:
-    return repr(student_id if len(student_id) <= 24 else student_id[:23] + "…")
 
 
 def check_id(student_id: str, where: str = "") -> str:
@@ -159,14 +174,14 @@ def check_id(student_id: str, where: str = "") -> str:
     if not student_id:
         raise WorksheetError(f"{at}the student id is empty")
     if len(student_id) > MAX_ID or not _SAFE_ID.match(student_id) or student_id.endswith("."):
-        raise WorksheetError(f"{at}student id {_shown(student_id)} cannot be a file name: {rule}")
+        raise WorksheetError(f"{at}student id {{}} cannot be a file name: {rule}", student_id)
     stem = student_id.split(".")[0].casefold()
     if stem in _WINDOWS_RESERVED:
-        raise WorksheetError(f"{at}student id {_shown(student_id)} is a reserved device name on "
-                             "Windows: add a letter or digit")
+        raise WorksheetError(f"{at}student id {{}} is a reserved device name on Windows: add a "
+                             "letter or digit", student_id)
     if student_id.casefold() == "key":
-        raise WorksheetError(f"{at}student id {_shown(student_id)} is the answer key's file "
-                             "name: rename it")
+        raise WorksheetError(f"{at}student id {{}} is the answer key's file name: rename it",
+                             student_id)
     return student_id
 
 
@@ -182,8 +197,8 @@ def parse_roster(text: str) -> list[str]:
         check_id(ident, f"line {number}")
         key = unicodedata.normalize("NFC", ident).casefold()
         if key in seen:
-            raise WorksheetError(f"line {number}: student id {_shown(ident)} repeats line "
-                                 f"{seen[key]} (ids are compared ignoring case, as the page does)")
+            raise WorksheetError(f"line {number}: student id {{}} repeats line {seen[key]} (ids "
+                                 "are compared ignoring case, as the page does)", ident)
         seen[key] = number
         ids.append(ident)
     if not ids:
@@ -310,9 +325,10 @@ def _key(o: WorksheetOptions, sheets: list[_Sheet], markdown: bool, roster: bool
 def _checked(o: WorksheetOptions) -> WorksheetOptions:
     check_shape(tuple(o.shape))
     if o.activation not in ACTIVATIONS:
-        raise WorksheetError(f"activation {o.activation!r} is not one of {', '.join(ACTIVATIONS)}")
+        raise WorksheetError(f"activation {{}} is not one of {', '.join(ACTIVATIONS)}",
+                             o.activation)
     if o.loss not in LOSSES:
-        raise WorksheetError(f"loss {o.loss!r} is not one of {', '.join(LOSSES)}")
+        raise WorksheetError(f"loss {{}} is not one of {', '.join(LOSSES)}", o.loss)
     if o.loss == "cross_entropy" and o.shape[-1] < 2:
         raise WorksheetError("cross-entropy needs at least 2 outputs (a softmax of one is 1)")
     if not (isinstance(o.lr, int | float) and math.isfinite(o.lr) and 0 < o.lr <= 10):

@@ -161,6 +161,18 @@ def test_unsafe_ids_are_refused_with_their_line(bad: str) -> None:
         parse_roster(f"ok1\n{bad}\n")
     assert re.search("cannot be a file name|reserved device name|answer key", str(err.value))
     assert repr(bad[:23]).rstrip("'") in str(err.value)  # quoted as typed, NUL escaped
+    assert "`" + repr(bad[:23])[1:].rstrip("'") in err.value.markdown  # as code in Markdown
+
+
+def test_messages_quote_typed_text_as_code_in_markdown() -> None:
+    with pytest.raises(WorksheetError) as err:
+        build_worksheets(WorksheetOptions(blanks=("![x](http://e/x.png)",)), "s1")
+    assert str(err.value).startswith("blank '![x](http://e/x.png)' is neither")
+    assert err.value.markdown.startswith("blank `![x](http://e/x.png)` is neither")
+    with pytest.raises(WorksheetError) as err:
+        decode_roster(b"\xff", "roster '{x}'")
+    assert str(err.value) == err.value.markdown  # no typed text: braces kept as written
+    assert str(err.value).startswith("roster '{x}' is not UTF-8")
 
 
 def test_roster_rules() -> None:
