@@ -14,11 +14,13 @@ import uuid
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from core.mlp.records import Record
-from core.mlp.runstore import RunStore
 from core.mlp.status import ENDED, RunStatus, to_stored
+
+if TYPE_CHECKING:  # the command-line trainer imports this module without needing a database
+    from core.mlp.runstore import RunStore
 
 __all__ = ["Trainable", "record_run", "LiveRun", "RunJob", "ENDED", "single_blas_thread",
            "find_job", "HEARTBEAT_S"]

@@ -237,3 +237,31 @@ def test_records_survive_a_killed_training_process(run_store: RunStore) -> None:
     info = run_store.get_run(run_id)
     assert info.status == "interrupted" and f"{len(kept)} records are kept" in info.message
     assert run_store.n_records(run_id) == len(kept)
+
+
+def test_the_command_line_trainer_stores_its_run_only_with_db(tmp_path) -> None:
+    env = {**os.environ, "HANDPROP_DB": str(tmp_path / "default.sqlite3")}
+    args = [sys.executable, "-m", "core.train", "--dataset", "xor", "--hidden", "3",
+            "--epochs", "2", "--batch-size", "50"]
+    plain = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert plain.returncode == 0, plain.stderr
+    assert not (tmp_path / "default.sqlite3").exists()  # off by default
+
+    stored = subprocess.run([*args, "--db", str(tmp_path / "cli.sqlite3")], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert stored.returncode == 0, stored.stderr
+    printed = [json.loads(line) for line in stored.stdout.splitlines()]
+    (info,) = RunStore(tmp_path / "cli.sqlite3").list_runs()
+    assert (info.status, info.label, info.n_records) == ("finished", "command line", 2)
+    assert RunStore(tmp_path / "cli.sqlite3").records(info.id) == printed[:2]
+    assert f"stored as run #{info.id}" in stored.stderr
+
+    alone = subprocess.run([*args, "--db"], cwd=ROOT, env=env, capture_output=True, text=True,
+                           timeout=120)
+    assert alone.returncode == 0 and RunStore(tmp_path / "default.sqlite3").list_runs()
+
+    (tmp_path / "empty.db").write_bytes(b"")
+    refused = subprocess.run([*args, "--db", str(tmp_path / "empty.db")], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "empty (0 bytes)" in refused.stderr
+    assert "Traceback" not in refused.stderr
