@@ -19,6 +19,8 @@ this module's W^{(l)ᵀ}, and their gradient is the transpose of ∂L/∂W^{(l)}
 Each row goes through trace_step's own forward pass and f, f', losses (core.backprop.network,
 core.backprop.functions), so a batch of one is trace_step's numbers bit for bit whatever the BLAS
 kernel; the gradients are the matrix products above.
+
+(Just over 300 lines: each step's numbers and its LaTeX with shapes are written side by side.)
 """
 
 from __future__ import annotations
