@@ -21,6 +21,7 @@ from typing import Any
 import streamlit as st
 
 from core.mlp import charts
+from core.mlp.budget import check_config, memory_budget_mb
 from core.mlp.datasets import DATASETS, TOY_DATASETS, Dataset, DataSpec, dataset_available
 from core.mlp.describe import blank_k, describe, describe_data, formula_tex
 from core.mlp.form import (
@@ -123,7 +124,9 @@ def start(configs: list[tuple[str, dict]], name: str, legend: str = "run") -> No
     try:
         for label, kwargs in configs:
             cfg = TrainConfig(**kwargs).validate()
-            datasets[cfg] = data_for(cfg)
+            check_config(cfg)
+            datasets[cfg] = data = data_for(cfg)
+            check_config(cfg, data.n_features, data.n_classes)
             checked.append((label, cfg))
     except Exception as exc:  # noqa: BLE001 - any loader failure is a message, never a crash
         ss["train_error"] = str(exc)
@@ -362,7 +365,9 @@ def read_form() -> tuple[TrainConfig | None, list[str]]:
     if not errors:
         try:
             config = TrainConfig(**settings).validate()
+            check_config(config)  # a net too large for the memory budget, before any data
         except (ValueError, TypeError) as exc:
+            config = None
             errors.append(str(exc))
         errors += form_sweep(form(), settings)[1]
     return config, errors
@@ -386,6 +391,13 @@ def parameters_and_data(config: TrainConfig | None, errors: list[str]) -> None:
         st.markdown("**Parameters** — weights $d_{l-1}\\cdot d_l$ plus biases $d_l$ per layer:")
         st.latex(formula_tex(formula))
         st.caption(f"layers {' → '.join(str(s) for s in sizes)}: {formula}")
+        try:
+            need = check_config(config, data.n_features, data.n_classes)
+            st.caption(f"Memory to train it with {config.optimizer}: about "
+                       f"{need / 2**20:,.1f} MB of the {memory_budget_mb():,} MB budget "
+                       "(HANDPROP_MEMORY_MB sets it).")
+        except ValueError as exc:
+            errors.append(str(exc))
         st.markdown(describe_data(data))
     for message in errors:
         st.error(message)

@@ -8,6 +8,7 @@ import hashlib
 import http.server
 import io
 import pickle
+import re
 import tarfile
 import threading
 
@@ -152,3 +153,86 @@ def test_small_sets_splits_and_standardise():
         t = load_dataset(name)
         assert t.image_shape == (2,) and t.n_classes == 2
         assert t.X_train.min() >= 0 and t.X_train.max() <= 1
+
+
+def _header(*shape: int) -> bytes:
+    return bytes([0, 0, 8, len(shape)]) + b"".join(n.to_bytes(4, "big") for n in shape)
+
+
+def _crafted(folder, part: str, data: bytes, *, sparse: int = 0):
+    """Good raw MNIST files in folder, then `part` replaced by `data` (grown to `sparse` bytes
+    without writing them, as an 8 GB sparse file is made)."""
+    _write_mnist(folder, gz=False)
+    path = folder / part
+    path.write_bytes(data)
+    if sparse:
+        with open(path, "r+b") as f:
+            f.truncate(sparse)
+    return folder
+
+
+def _labels(n: int, values) -> bytes:
+    return _header(n) + bytes(values)
+
+
+CRAFTED = {
+    # 2³¹·2³¹·4 wrapped to 0 in np.prod's int64 and passed the size check
+    "wrapping-dims": ("train-images-idx3-ubyte", _header(2**31, 2**31, 4), 0,
+                      r"declares shape \(2147483648, 2147483648, 4\), "
+                      "18,446,744,073,709,551,616 bytes"),
+    "zero-images": ("train-images-idx3-ubyte", _header(0, 28, 28), 0, "it holds no data"),
+    "huge-sparse": ("train-images-idx3-ubyte", _header(60_000, 28, 28), 8 * 2**30,
+                    "should hold 47,040,000 bytes"),
+    "huge-declared": ("train-images-idx3-ubyte", _header(10**6, 28, 28), 0,
+                      "more than any MNIST file"),
+    "labels-255": ("train-labels-idx1-ubyte", _labels(30, [255] * 30), 0,
+                   "labels in .* include 255"),
+    "bad-magic": ("t10k-labels-idx1-ubyte", b"\x00\x00\x09\x01" + bytes(14), 0,
+                  "bad magic number"),
+    "truncated-header": ("t10k-images-idx3-ubyte", b"\x00\x00\x08\x03\x00", 0,
+                         "truncated IDX header"),
+}
+
+
+@pytest.mark.parametrize("case", list(CRAFTED))
+def test_crafted_raw_idx_files_are_refused_before_reading(tmp_path, case):
+    part, data, sparse, message = CRAFTED[case]
+    folder = _crafted(tmp_path, part, data, sparse=sparse)
+    with pytest.raises(DataUnavailable, match=message):
+        load_dataset("mnist", data_dir=folder)
+
+
+def test_a_training_set_of_one_image_is_refused(tmp_path):
+    rng = np.random.default_rng(0)
+    _write_mnist(tmp_path, gz=False)
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(_idx(rng.integers(0, 256, (1, 28, 28))))
+    (tmp_path / "train-labels-idx1-ubyte").write_bytes(_idx(np.array([3])))
+    with pytest.raises(DataUnavailable, match="hold 1 image.*at least 10"):
+        load_dataset("mnist", data_dir=tmp_path)
+
+
+@pytest.mark.parametrize("case", ["wrapping-dims", "huge-sparse", "labels-255", "zero-images"])
+def test_crafted_files_through_the_command_line_exit_2_with_a_message(tmp_path, case):
+    import subprocess
+    import sys
+
+    part, data, sparse, message = CRAFTED[case]
+    folder = _crafted(tmp_path, part, data, sparse=sparse)
+    out = subprocess.run([sys.executable, "-m", "core.train", "--dataset", "mnist",
+                          "--data-dir", str(folder)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    assert re.search(message, out.stderr) and out.stdout == ""
+
+
+def test_an_oversized_net_through_the_command_line_exits_2_before_loading(tmp_path):
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "core.train", "--hidden", *["4096"] * 20,
+                          "--optimizer", "adam"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "too large to train here" in out.stderr and "319,152,138 parameters" in out.stderr
+    small = subprocess.run([sys.executable, "-m", "core.train", "--dataset", "xor", "--hidden",
+                            "4", "--epochs", "1", "--memory-mb", "1"],
+                           capture_output=True, text=True, timeout=60)
+    assert small.returncode == 0, small.stderr
