@@ -197,13 +197,7 @@ def draw_job(j: RunJob) -> None:
     if not runs:
         return
     draw_charts(runs, legend=ss.get("train_legend", "run"), focus=ss.get("train_focus", ()))
-    st.caption(
-        "Weight amplitude: $\\overline{|W^{(l)}|}_t \\,/\\, \\overline{|W^{(l)}|}_0$, so every "
-        "layer starts at 1 (the homework's figure). Update ratio: "
-        "$\\lVert \\Delta W^{(l)} \\rVert / \\lVert W^{(l)} \\rVert$ of the last step; near "
-        "$10^{-3}$ a layer learns steadily, far above it the steps are too large, far below it "
-        "the layer barely moves."
-    )
+    st.caption(charts.weights_caption(runs))  # with the ratios these runs reached
     # On 2-D data, each run's current decision boundary, side by side.
     drawn = [r for r in j.runs if r.model is not None and r.records
              and r.data is not None and r.data.name in TOY_DATASETS][:4]
@@ -456,8 +450,9 @@ def stored_runs() -> None:
     by_id = {r.id: r for r in all_runs}
     # Runs deleted (here or in another session) drop out of the choices.
     ss["overlay_ids"] = [i for i in ss.get("overlay_ids", []) if i in by_id]
-    if ss.get("records_id") not in by_id:
-        ss.pop("records_id", None)
+    if ss.get("records_id") not in by_id or ss.get("records_newest") != max(by_id):
+        ss["records_id"] = max(by_id)  # a new run (or none chosen yet): its records first
+    ss["records_newest"] = max(by_id)
     st.multiselect("Runs to overlay or delete", list(by_id), key="overlay_ids",
                    format_func=lambda i: f"#{i} {by_id[i].label} ({by_id[i].status})")
     d1, d2, d3 = st.columns([1, 1, 2])

@@ -1,39 +1,61 @@
 """Altair charts drawn from training records, the figures of the seed reports.
 
 Every builder takes `runs`: a mapping from a run's label (its legend entry, e.g. "η = 0.2") to its
-records, the dicts `core.mlp.training.TrainingRun.run()` yields. One run is coloured by what it
-measures (train / validation, layer 1..L); several runs are coloured one each, with a legend, so a
-sweep reads as one figure.
+records (`core.mlp.records.Record`). One run is coloured by what it measures (train / validation,
+layer 1..L); in a comparison colour is the run in every chart, and what it measures is the dash,
+so one colour can be followed from chart to chart. A loss or weight axis whose values span more
+than two decades is logarithmic, so one run's blow-up does not flatten the others onto zero.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 
 import altair as alt
 import numpy as np
 import pandas as pd
 
+from core.numbers import code
+
 __all__ = [
     "CHARTS", "chart_order", "thin", "metric_frame", "layer_frame", "with_start", "accuracy_chart",
     "loss_chart", "gap_chart",
     "weight_amplitude_chart", "update_ratio_chart", "decision_grid", "decision_boundary_chart",
+    "log_scale_if_spread", "weights_caption",
 ]
 
 Runs = Mapping[str, Sequence[dict]]
 HEIGHT = 260
+# A legend label longer than this goes under the plot, one entry per line, so it never takes
+# the plot's width (a half-page column leaves ~600 px; a 260 px legend beside it left ~300).
+LONG_LABEL = 16
+# Values spanning more than this factor get a log axis.
+DECADES = 2
 # Distinct hues, so overlaid runs never share a colour (the default theme uses shades of blue).
 PALETTE = alt.Scale(scheme="tableau10")
 
 
-def _legend(title: str) -> alt.Legend:
-    """A legend of line samples, so a dashed "validation" reads apart from a solid "train"."""
+def _legend(title: str, below: bool = False) -> alt.Legend:
+    """A legend of line samples, so a dashed "validation" reads apart from a solid "train";
+    `below` the plot (one entry per line) when its labels are long."""
     # A 20 px sample (size is the square of the length) holds a few periods of every dash
-    # pattern. Long run names ("Exp. 3: Adam η = 1e-3, …") get more room than the default
-    # 160 px; a legend below the plot would squash it, since Streamlit fits the whole chart's
-    # height.
+    # pattern. Beside the plot a label is cut at 160 px; below it has the chart's width.
+    if below:
+        return alt.Legend(title=title, symbolType="stroke", symbolSize=400,
+                          symbolStrokeWidth=2, orient="bottom", direction="vertical",
+                          labelLimit=560)
     return alt.Legend(title=title, symbolType="stroke", symbolSize=400, symbolStrokeWidth=2,
-                      labelLimit=260)
+                      labelLimit=160)
+
+
+def log_scale_if_spread(values: pd.Series | Sequence[float]) -> alt.Scale | None:
+    """A log scale when the positive values span more than DECADES decades, else None."""
+    v = pd.to_numeric(pd.Series(values), errors="coerce")
+    v = v[np.isfinite(v) & (v > 0)]
+    if v.empty or v.max() / v.min() <= 10.0 ** DECADES:
+        return None
+    return alt.Scale(type="log")
 
 
 def _epoch_x(df: pd.DataFrame) -> alt.X:
@@ -101,8 +123,8 @@ def _lines(
     df: pd.DataFrame, *, y_title: str, title: str, series_title: str, several: bool,
     y_scale: alt.Scale | None = None, series: str = "series", legend_title: str = "run",
 ) -> alt.LayerChart:
-    """One line per (run, series); colour = series for one run, = run for several (except
-    per-layer curves, which keep colour = layer and dash the runs).
+    """One line per (run, series); colour = series for one run; for several, colour = run and
+    dash = series (train / validation, or the layer), the same in every chart.
 
     The records are marked by points in a second layer that has no legend: a line mark's
     own `point=True` makes Vega-Lite draw every legend symbol as a filled circle, black in a
@@ -111,23 +133,22 @@ def _lines(
     y = alt.Y("value:Q", title=y_title, scale=y_scale or alt.Undefined)
     tooltip = ["run:N", f"{series}:N", alt.Tooltip("epoch:Q", format=".2f"),
                alt.Tooltip("value:Q", format=".4g")]
-    if several and series == "layer":
-        # Per-layer curves of a few runs: colour = layer (there may be 11), dash = run.
-        colour, dash, detail = "layer:N", "run:N", "run:N"
-        colour_title, dash_title = "layer", legend_title
-    elif several:
+    if several:
         colour, dash, detail = "run:N", f"{series}:N", f"{series}:N"
         colour_title, dash_title = legend_title, series_title
     else:
         colour, dash, detail = f"{series}:N", None, None
         colour_title, dash_title = series_title, None
 
+    below = _long_labels(df, colour) or (dash is not None and _long_labels(df, dash))
+
     def channels(legend: bool) -> dict:
         out = {"color": alt.Color(colour, title=colour_title, sort=None, scale=PALETTE,
-                                  legend=_legend(colour_title) if legend else None)}
+                                  legend=_legend(colour_title, below) if legend else None)}
         if dash is not None:
-            out["strokeDash"] = alt.StrokeDash(dash, title=dash_title, sort=None,
-                                               legend=_legend(dash_title) if legend else None)
+            out["strokeDash"] = alt.StrokeDash(
+                dash, title=dash_title, sort=None,
+                legend=_legend(dash_title, below) if legend else None)
             out["detail"] = detail
         return out
 
@@ -140,15 +161,23 @@ def _lines(
                                                      else 0)
     return alt.layer(*layers, data=df, title=title).encode(
         x=_epoch_x(df), y=y, tooltip=tooltip, **channels(legend=True),
-    ).properties(height=_height(entries, 2 if dash else 1))
+    ).properties(height=_height(entries, 2 if dash else 1, below))
 
 
-def _height(entries: int, legends: int) -> int:
+def _long_labels(df: pd.DataFrame, channel: str) -> bool:
+    field = channel.split(":")[0]
+    return bool(len(df)) and int(df[field].astype(str).str.len().max()) > LONG_LABEL
+
+
+def _height(entries: int, legends: int, below: bool = False) -> int:
     """HEIGHT, or more when the legends need it: Streamlit fits the whole chart into this
     height and cuts off what does not fit, such as the runs' legend under 11 layers.
 
-    A legend row takes about 25 px, a legend's title 30 px, the chart's title 60 px.
+    A legend row takes about 25 px, a legend's title 30 px, the chart's title 60 px; under the
+    plot the legends come on top of a plot of HEIGHT − 100 px, which they must not squash.
     """
+    if below:
+        return HEIGHT + 25 * entries + 30 * legends
     return max(HEIGHT, 25 * entries + 30 * legends + 60)
 
 
@@ -164,10 +193,15 @@ def accuracy_chart(runs: Runs, *, legend_title: str = "run", test: bool = False)
 
 
 def loss_chart(runs: Runs, *, legend_title: str = "run") -> alt.Chart:
-    """Cross-entropy loss per epoch on the training and validation sets."""
+    """Cross-entropy loss per epoch on the training and validation sets; a log axis when the
+    losses span more than two decades (η = 50's loss of 300 beside the others' 0.1)."""
     df = metric_frame(runs, {"train_loss": "train", "val_loss": "validation"})
-    return _lines(df, y_title="cross-entropy loss", title="Loss", series_title="split",
-                  several=len(runs) > 1, legend_title=legend_title)
+    scale = log_scale_if_spread(df["value"])
+    if scale is not None:
+        df = df[df["value"] > 0]
+    return _lines(df, y_title="loss (log scale)" if scale else "cross-entropy loss",
+                  title="Loss", series_title="split", several=len(runs) > 1, y_scale=scale,
+                  legend_title=legend_title)
 
 
 def gap_chart(runs: Runs, *, legend_title: str = "run") -> alt.Chart:
@@ -181,32 +215,38 @@ def gap_chart(runs: Runs, *, legend_title: str = "run") -> alt.Chart:
         for label, records in runs.items()
     }
     df = metric_frame(gap, {"gap": "train − validation"})
+    below = _long_labels(df, "run")
     chart = alt.Chart(df, title="Overfitting gap (train − validation accuracy)").mark_line(
         point=len(df) <= 400, strokeWidth=2
     ).encode(
         x=_epoch_x(df),
         y=alt.Y("value:Q", title="accuracy gap"),
         color=alt.Color("run:N", title=legend_title, sort=None, scale=PALETTE,
-                        legend=_legend(legend_title)),
+                        legend=_legend(legend_title, below)),
         tooltip=["run:N", alt.Tooltip("epoch:Q", format=".2f"),
                  alt.Tooltip("value:Q", format=".4f")],
     )
-    return chart.properties(height=HEIGHT)
+    return chart.properties(height=_height(df["run"].nunique(), 1, below) if below
+                            else HEIGHT)
 
 
 def weight_amplitude_chart(runs: Runs, *, legend_title: str = "run") -> alt.Chart:
-    """mean|W⁽ˡ⁾|ₜ / mean|W⁽ˡ⁾|₀ per layer l against epoch t; every layer begins at 1 (epoch 0)."""
+    """mean|W⁽ˡ⁾|ₜ / mean|W⁽ˡ⁾|₀ per layer l against epoch t; every layer begins at 1 (epoch 0).
+    A log axis when the amplitudes span more than two decades."""
     df = with_start(layer_frame(runs, "mean_abs_w_rel"))
+    scale = log_scale_if_spread(df["value"])
+    if scale is not None:
+        df = df[df["value"] > 0]
     # Short titles: Streamlit fits the whole chart into HEIGHT pixels, which leaves the plot
     # about 140 px tall, and a rotated y title longer than that sticks out above the plot and
     # pushes the chart title off the top of the canvas (the old "mean |W| / mean |W| at start").
-    return _lines(df, y_title="mean |W|, start = 1", series="layer",
-                  title="Weight amplitude per layer", series_title="layer",
-                  several=len(runs) > 1, legend_title=legend_title)
+    return _lines(df, y_title="mean |W|, log" if scale else "mean |W|, start = 1",
+                  series="layer", title="Weight amplitude per layer", series_title="layer",
+                  several=len(runs) > 1, y_scale=scale, legend_title=legend_title)
 
 
 def update_ratio_chart(runs: Runs, *, legend_title: str = "run") -> alt.Chart:
-    """‖ΔW‖ / ‖W‖ of the last step per layer, on a log scale (healthy: around 1e-3)."""
+    """‖ΔW‖ / ‖W‖ of the last step per layer, on a log scale (see `weights_caption`)."""
     df = layer_frame(runs, "update_ratio")
     df = df[df["value"] > 0]  # a log scale cannot show 0 (no step made yet)
     return _lines(df, y_title="‖ΔW‖ / ‖W‖", series="layer",
@@ -282,3 +322,31 @@ def thin(records: Sequence[dict], max_points: int = 400) -> list[dict]:
         return list(records)
     idx = np.unique(np.linspace(0, n - 1, max_points).round().astype(int))
     return [records[i] for i in idx]
+
+
+def _span(values: Sequence[float]) -> str:
+    lo, hi = min(values), max(values)
+    return f"{lo:.1g}" if math.isclose(lo, hi, rel_tol=0.05) else f"{lo:.1g}–{hi:.1g}"
+
+
+def weights_caption(runs: Runs) -> str:
+    """What the weight-amplitude and update-ratio charts show, with the ratios these runs
+    really reached (each run's range over its layers and records), so the words agree with the
+    curves. Run labels are quoted as code: they may hold what a student typed."""
+    ranges = []
+    for label, records in runs.items():
+        values = [v for rec in records for v in (rec.get("update_ratio") or [])
+                  if v is not None and np.isfinite(v) and v > 0]
+        if values:
+            ranges.append(f"{code(label)} {_span(values)}" if len(runs) > 1 else _span(values))
+    measured = f" Here: {'; '.join(ranges)}." if ranges else ""
+    return (
+        "Weight amplitude: $\\overline{|W^{(l)}|}_t \\,/\\, \\overline{|W^{(l)}|}_0$, so every "
+        "layer starts at 1 (the homework's figure). Update ratio: "
+        "$\\lVert \\Delta W^{(l)} \\rVert / \\lVert W^{(l)} \\rVert$ of the last step, how far "
+        "one step moves a layer relative to its size. No one value is right for every net "
+        "(the often quoted $10^{-3}$ is a starting point, not a target): compare the runs. Ten "
+        "times the ratio is ten times the change per step; a run whose ratio nears 1 rewrites "
+        "its weights every step and its loss jumps, one far below the others barely moves."
+        + measured
+    )

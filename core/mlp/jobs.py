@@ -132,6 +132,21 @@ class LiveRun:
     message: str = ""
     model: Any = None
     data: Any = None
+    last_at: float | None = None  # time.time() when the last record arrived
+
+    def add(self, record: Record) -> None:
+        self.records.append(record)
+        self.last_at = time.time()
+
+    def rate(self, window: int = 20) -> float | None:
+        """Epochs per second of training over the last `window` records (their own clock, so
+        data loading and the page's drawing do not count); None before two records."""
+        recent = self.records[-window:]
+        if len(recent) < 2:
+            return None
+        epochs = float(recent[-1]["epoch"]) - float(recent[0]["epoch"])
+        seconds = float(recent[-1]["elapsed"]) - float(recent[0]["elapsed"])
+        return epochs / seconds if epochs > 0 and seconds > 0 else None
 
 
 class RunJob:
@@ -185,6 +200,9 @@ class RunJob:
         """(fraction of all epochs trained, estimated seconds left; None before the first record).
 
         A finished run counts all its epochs, a stopped or diverged one the epochs it made.
+        Time left is the epochs to go at the rate of the latest run's recent records, less the
+        time since its last record: the job's start (data loading, the first epoch's set-up)
+        and a slow first epoch no longer inflate it.
         """
         total = sum(_epochs(r.config) for r in self.runs) or 1.0
         done = 0.0
@@ -196,9 +214,12 @@ class RunJob:
         done = min(done, total)
         if self.done:
             return done / total, 0.0
-        elapsed = time.time() - self.started
-        left = None if done <= 0 else max(0.0, elapsed / done * (total - done))
-        return done / total, left
+        latest = next((r for r in reversed(self.runs) if r.records), None)
+        rate = latest.rate() if latest is not None else None
+        if rate is None:
+            return done / total, None
+        since = time.time() - (latest.last_at or time.time())
+        return done / total, max(0.0, (total - done) / rate - since)
 
     def progress_text(self) -> str:
         """"40% of the epochs trained · 1 of 3 runs ended · about 12 s left"."""
@@ -252,7 +273,7 @@ class RunJob:
                     self.store, run, label=live.label, sweep=self.sweep,
                     should_stop=self._stop.is_set,
                     on_start=lambda i, live=live: setattr(live, "run_id", i),
-                    on_record=live.records.append,
+                    on_record=live.add,
                 )
                 info = self.store.get_run(run_id)
                 live.status = RunStatus(info.status) if info else RunStatus.FAILED

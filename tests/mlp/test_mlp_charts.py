@@ -191,3 +191,75 @@ def test_many_layers_make_the_chart_tall_enough_for_both_legends() -> None:
     assert charts.weight_amplitude_chart(runs).to_dict()["height"] >= 25 * 13 + 60
     few = {f"run {i}": [rec(1, 0.5, 0.5)] for i in range(3)}
     assert charts.accuracy_chart(few).to_dict()["height"] == charts.HEIGHT
+
+
+def _colour_of_runs(chart) -> dict:
+    """{run: colour} as Vega-Lite would assign it: tableau10 in the order the runs first come."""
+    rows = spec_rows(chart)
+    order = list(dict.fromkeys(r["run"] for r in rows))
+    return {run: i for i, run in enumerate(order)}
+
+
+def test_in_a_comparison_colour_is_the_run_in_every_chart() -> None:
+    runs = {"η = 0.2": [rec(1, 0.5, 0.4, w_rel=(1.5, 2.0), ratio=(1e-3, 2e-3))],
+            "η = 5": [rec(1, 0.2, 0.1, w_rel=(9.0, 8.0), ratio=(0.1, 0.2))]}
+    built = [charts.CHARTS[name](runs) for name in charts.chart_order(several=True)]
+    for chart in built:
+        enc = encoding(chart)
+        assert enc["color"]["field"] == "run", chart.to_dict()["title"]
+        assert enc["color"]["scale"]["scheme"] == "tableau10"
+        assert _colour_of_runs(chart) == {"η = 0.2": 0, "η = 5": 1}  # same order, same hue
+    # What a run measures is its dash: the split, or the layer.
+    assert encoding(built[0])["strokeDash"]["field"] == "series"
+    assert encoding(charts.weight_amplitude_chart(runs))["strokeDash"]["field"] == "layer"
+    assert encoding(charts.update_ratio_chart(runs))["strokeDash"]["field"] == "layer"
+
+
+def test_loss_axis_goes_logarithmic_past_two_decades() -> None:
+    calm = {"η = 0.2": [rec(1, 0.5, 0.4, loss=2.3), rec(2, 0.6, 0.5, loss=0.05)]}
+    assert "scale" not in encoding(charts.loss_chart(calm))["y"]  # 2.3 / 0.05 = 46 < 100
+    blown = {**calm, "η = 50": [rec(1, 0.1, 0.1, loss=300.0)]}  # 300 / 0.05 = 6000
+    enc = encoding(charts.loss_chart(blown))
+    assert enc["y"]["scale"]["type"] == "log" and "log" in enc["y"]["title"]
+    assert charts.log_scale_if_spread([0.0, 1.0, 99.0]) is None  # zero is not a decade
+    assert charts.log_scale_if_spread([0.01, 1.0, 1.01]) is not None
+
+
+def test_weight_amplitude_axis_goes_logarithmic_past_two_decades() -> None:
+    small = {"a": [rec(1, 0.5, 0.5, w_rel=(1.2, 3.0))], "b": [rec(1, 0.5, 0.5, w_rel=(50.0,
+                                                                                        2.0))]}
+    assert "scale" not in encoding(charts.weight_amplitude_chart(small))["y"]  # 1 … 50
+    big = {"a": [rec(1, 0.5, 0.5, w_rel=(1.2, 3.0))], "b": [rec(1, 0.5, 0.5, w_rel=(400.0,
+                                                                                      2.0))]}
+    assert encoding(charts.weight_amplitude_chart(big))["y"]["scale"]["type"] == "log"
+
+
+def test_long_run_names_put_the_legend_under_the_plot_not_beside_it() -> None:
+    short = {f"η = {v}": [rec(1, 0.5, 0.4)] for v in (0.2, 1)}
+    legend = encoding(charts.accuracy_chart(short))["color"]["legend"]
+    assert legend.get("orient") is None and legend["labelLimit"] == 160
+    long = {f"Exp. 3: Adam η = 1e-3, L2 = {v}": [rec(1, 0.5, 0.4)] for v in (0, 1e-4, 1e-3)}
+    for build in (charts.accuracy_chart, charts.gap_chart, charts.weight_amplitude_chart):
+        chart = build(long)
+        legend = encoding(chart)["color"]["legend"]
+        assert legend["orient"] == "bottom" and legend["direction"] == "vertical"
+        # The plot keeps HEIGHT − 100 px above its legends' rows (25 px each) and titles.
+        entries = len(long) + (2 if build is charts.accuracy_chart else 0) + (
+            2 if build is charts.weight_amplitude_chart else 0)
+        legends = 1 if build is charts.gap_chart else 2
+        assert chart.to_dict()["height"] == charts.HEIGHT + 25 * entries + 30 * legends
+
+
+def test_update_ratio_caption_states_the_ratios_the_runs_reached() -> None:
+    # The homework's two runs: η too low sits at 0.0006-0.006, η about right at 0.005-0.04.
+    runs = {"η = 0.01": [rec(1, 0.5, 0.4, ratio=(6e-4, 6e-3)), rec(2, 0.5, 0.4, ratio=(1e-3,
+                                                                                        2e-3))],
+            "η = 0.2": [rec(1, 0.5, 0.4, ratio=(5e-3, 4e-2))]}
+    text = charts.weights_caption(runs)
+    assert "Here: `η = 0.01` 0.0006–0.006; `η = 0.2` 0.005–0.04." in text
+    assert "learns steadily" not in text and "compare the runs" in text
+    assert charts.weights_caption({"r": [rec(1, 0.5, 0.4, ratio=(None, 0.0))]}).endswith(
+        "barely moves.")  # nothing measured yet: no "Here"
+    # A typed label cannot render as Markdown: it is quoted as code.
+    assert "`![x](http://e/x.png)`" in charts.weights_caption(
+        {"![x](http://e/x.png)": [rec(1, 0.5, 0.4, ratio=(1e-3, 1e-3))], "b": []})

@@ -265,3 +265,22 @@ def test_the_command_line_trainer_stores_its_run_only_with_db(tmp_path) -> None:
                              capture_output=True, text=True, timeout=120)
     assert refused.returncode == 2 and "empty (0 bytes)" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_time_left_follows_the_training_rate_not_the_set_up(run_store: RunStore) -> None:
+    """A run of 100 epochs at 10 epochs/s whose data took 5 s to load: 30 epochs in, 7 s are
+    left, whatever the set-up cost (the old estimate, elapsed/done, said 8.7 s)."""
+    job = RunJob(run_store, [("r", SimpleNamespace(epochs=100))], lambda cfg: _FakeRun(1))
+    live = job.runs[0]
+    now = time.time()
+    job.started = now - 8.0  # 5 s of loading, then 3 s of training
+    for epoch in range(1, 31):
+        live.add({"epoch": float(epoch), "elapsed": epoch / 10})
+    live.last_at = now
+    frac, left = job.progress()
+    assert frac == pytest.approx(0.3)
+    assert left == pytest.approx(7.0, rel=0.01)
+    live.last_at = now - 0.5  # half a second since the last record: half a second less
+    assert job.progress()[1] == pytest.approx(6.5, rel=0.02)
+    live.records[:] = live.records[:1]
+    assert job.progress()[1] is None  # one record is no rate yet

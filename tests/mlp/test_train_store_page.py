@@ -37,7 +37,7 @@ def test_a_zero_byte_database_gets_a_message_and_stays_empty(open_page, tmp_path
 
 def test_a_reloaded_tab_finds_its_running_run_and_stops_it(open_page, run_store) -> None:
     at = open_page("pages/train.py", timeout=120)
-    at.number_input(key="f_epochs").set_value(1000).run()
+    at.text_input(key="f_epochs").input("1000").run()
     at.button(key="train").click().run()
     token = at.query_params["job"]
     token = token[0] if isinstance(token, list) else token
@@ -51,3 +51,16 @@ def test_a_reloaded_tab_finds_its_running_run_and_stops_it(open_page, run_store)
     again.button(key="stop").click().run()
     (info,) = run_store.list_runs()
     assert info.status == "stopped" and info.n_records < 1000
+
+
+def test_records_of_run_defaults_to_the_newest_run(open_page, run_store) -> None:
+    first = run_store.create_run({"dataset": "digits"}, label="first")
+    run_store.finish_run(first, "finished")
+    at = open_page("pages/train.py")
+    assert at.selectbox(key="records_id").value == first
+    second = run_store.create_run({"dataset": "digits"}, label="second")
+    run_store.finish_run(second, "finished")
+    at.run()
+    assert at.selectbox(key="records_id").value == second  # a new run: its records first
+    at.selectbox(key="records_id").set_value(first).run()
+    assert at.selectbox(key="records_id").value == first  # the student's own choice stays
