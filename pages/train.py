@@ -22,15 +22,19 @@ import streamlit as st
 
 from core.mlp import charts
 from core.mlp.budget import check_config, memory_budget_mb
-from core.mlp.datasets import DATASETS, TOY_DATASETS, Dataset, DataSpec, dataset_available
+from core.mlp.csvdata import LIMITS, MAX_BYTES, CsvError, csv_header, store_upload
+from core.mlp.datasets import DATASETS, Dataset, DataSpec, cache_dir, dataset_available
 from core.mlp.describe import blank_k, describe, describe_data, formula_tex
 from core.mlp.form import (
     SWEEP_KEY,
     SWEEP_VALUES,
-    default_form,
     fill_form,
+    form_from_json,
     form_settings,
     form_sweep,
+    from_query,
+    settings_json,
+    to_query,
 )
 from core.mlp.jobs import RunJob, find_job
 from core.mlp.model import param_formula
@@ -38,11 +42,14 @@ from core.mlp.presets import PRESETS, preset_configs
 from core.mlp.runstore import RunStore, RunStoreError, default_db_path, runs_table, table_csv
 from core.mlp.settings import SETTINGS, SWEEPABLE
 from core.mlp.training import TrainConfig, TrainingRun
+from core.numbers import code
 from pages import through_app
 
 through_app("pages/train.py")
 
 ss = st.session_state
+# Query parameters that are not the form's (a running job's token).
+OTHER_PARAMS = ("job",)
 # The settings that have a box on the form (the rest are kept in the form dict, unshown).
 BOXES = {name for name, s in SETTINGS.items() if s.form} | {SWEEP_KEY, SWEEP_VALUES}
 
@@ -78,10 +85,50 @@ def job() -> RunJob | None:
 
 
 def form() -> dict[str, Any]:
-    """The form's values: the session's own dict, never a widget's state."""
+    """The form's values: the session's own dict, never a widget's state. A session's first
+    run reads them from the link (`?lr=0.5&hidden=64,64`), each checked by the settings table."""
     if "train_form" not in ss:
-        ss["train_form"] = default_form()
+        shared = {k: v for k, v in st.query_params.to_dict().items() if k not in OTHER_PARAMS}
+        ss["train_form"], ss["train_link_problems"] = from_query(shared)
     return ss["train_form"]
+
+
+def keep_in_link() -> None:
+    """Write the form into the page's URL, so a copied link reopens exactly this form."""
+    wanted = to_query(form())
+    for key in [k for k in st.query_params if k not in OTHER_PARAMS and k not in wanted]:
+        del st.query_params[key]
+    for key, value in wanted.items():
+        if st.query_params.get(key) != value:
+            st.query_params[key] = value
+
+
+def load_settings() -> None:
+    """Load a settings file (uploaded or pasted) into the form, checked by the settings table."""
+    upload = ss.get("settings_file")
+    text = upload.getvalue() if upload is not None else ss.get("settings_paste", "")
+    loaded, problems = form_from_json(text)
+    ss["settings_problems"] = problems
+    if loaded is not None:
+        set_form(loaded)
+
+
+def csv_upload() -> None:
+    """Keep an uploaded CSV file by its contents and offer its columns as the label."""
+    upload = ss.get("csv_file")
+    ss.pop("csv_problem", None)
+    if upload is None:
+        return
+    data = upload.getvalue()
+    try:
+        header = csv_header(data)
+        path = store_upload(data, cache_dir() / "uploads")
+    except (CsvError, OSError) as exc:
+        ss["csv_problem"] = str(exc)
+        return
+    ss["csv_columns"], ss["csv_name"] = header, upload.name
+    label = form()["label"] if form()["label"] in header else header[-1]
+    set_form({**form(), "csv": str(path), "label": label}, told=["label"])
 
 
 def set_form(values: dict[str, Any], told: list[str] | None = None) -> None:
@@ -198,9 +245,10 @@ def draw_job(j: RunJob) -> None:
         return
     draw_charts(runs, legend=ss.get("train_legend", "run"), focus=ss.get("train_focus", ()))
     st.caption(charts.weights_caption(runs))  # with the ratios these runs reached
-    # On 2-D data, each run's current decision boundary, side by side.
+    # On 2-D data (a toy set or a CSV file of two features), each run's current decision
+    # boundary, side by side.
     drawn = [r for r in j.runs if r.model is not None and r.records
-             and r.data is not None and r.data.name in TOY_DATASETS][:4]
+             and r.data is not None and r.data.n_features == 2][:4]
     for column, r in zip(st.columns(max(2, len(drawn))), drawn, strict=False):
         grid = charts.decision_grid(r.model.predict_proba, r.data.X_train)
         column.altair_chart(charts.decision_boundary_chart(grid, r.data.X_train,
@@ -314,6 +362,8 @@ def network_boxes() -> None:
     c1, c2, c3 = st.columns(3)
     with c1:
         pick("Data set", "dataset", list(DATASETS))
+        if f["dataset"] == "csv":
+            your_csv()
         box("Hidden layers", "hidden")
         pick("Activation", "activation", list(SETTINGS["activation"].choices),
              SETTINGS["activation"].choices.get)
@@ -350,6 +400,34 @@ def network_boxes() -> None:
                 help="comma-separated, e.g. 0.2, 1, 5; for hidden layers use semicolons: "
                      "32; 64; 64, 64")
     ss.pop("train_form_told", None)  # told once: from now on the boxes hold what is typed
+
+
+def your_csv() -> None:
+    """Your own data: a CSV file and its label column, with the limits stated."""
+    st.file_uploader("Your CSV file", type=["csv", "txt"], key="csv_file",
+                     max_upload_size=MAX_BYTES // 2**20, on_change=csv_upload,
+                     help=f"Numeric feature columns and one label column, a header row naming "
+                          f"them; {LIMITS}.")
+    st.caption(f"Limits: {LIMITS}. Features are standardised column by column and the rows "
+               "split into training, validation and test sets with the seed.")
+    if ss.get("csv_problem"):
+        st.error(ss["csv_problem"])
+    columns = ss.get("csv_columns")
+    if form()["csv"] and columns:
+        st.caption(f"Using {code(ss.get('csv_name', 'your file'))}.")
+        pick("Label column", "label", columns)
+
+
+def settings_files() -> None:
+    """Load a run's settings back into the form: a downloaded settings file, or pasted JSON."""
+    with st.expander("Load settings from a file"):
+        st.file_uploader("A settings file (JSON) from the runs table", type=["json"],
+                         key="settings_file", max_upload_size=1)
+        st.text_area("… or paste its JSON", key="settings_paste", height=80,
+                     placeholder='{"settings": {"lr": 0.5, "hidden": [64, 64]}}')
+        st.button("Load these settings", key="load_settings", on_click=load_settings)
+        for problem in ss.get("settings_problems", []):
+            st.error(problem)
 
 
 def read_form() -> tuple[TrainConfig | None, list[str]]:
@@ -400,12 +478,17 @@ def parameters_and_data(config: TrainConfig | None, errors: list[str]) -> None:
 def set_up_network() -> list[str]:
     """The form, and beside it what it makes; returns the problems that keep Train disabled."""
     st.subheader("Set up a network")
+    form()
+    for problem in ss.pop("train_link_problems", []):
+        st.warning(problem)
     setup, about = st.columns([3, 2], gap="large")
     with setup:
         network_boxes()
+        settings_files()
     config, errors = read_form()
     with about:
         parameters_and_data(config, errors)
+    keep_in_link()
     return errors
 
 
@@ -466,6 +549,11 @@ def stored_runs() -> None:
         st.download_button("Download its records (CSV)", store().records_csv(pick_id),
                            f"handprop_run_{pick_id}.csv", mime="text/csv", key="dl_records",
                            on_click="ignore")
+        st.download_button("Download its settings (JSON)",
+                           settings_json(by_id[pick_id].settings),
+                           f"handprop_run_{pick_id}_settings.json", mime="application/json",
+                           key="dl_settings", on_click="ignore",
+                           help="Load it back under “Load settings from a file” above.")
     if ss.get("delete_note"):
         st.info(ss.pop("delete_note"))
     if ss.overlay_ids:

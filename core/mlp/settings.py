@@ -32,6 +32,7 @@ __all__ = ["Setting", "SETTINGS", "SWEEPABLE", "MAX_SWEEP", "MAX_HIDDEN_LAYERS",
 MAX_HIDDEN_LAYERS = 20
 MAX_UNITS = 4096
 MAX_SWEEP = 6
+MAX_TEXT = 200
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ class Setting:
                     "none")
         if self.kind == "path":
             return "a file or folder path"
+        if self.kind == "text":
+            return f"a name of at most {MAX_TEXT} characters"
         return f"{'a whole number, ' if self.kind == 'int' else ''}{self.bound(low=True)} and " \
             f"{self.bound(low=False)}"
 
@@ -149,6 +152,11 @@ _SETTINGS: list[Setting] = [
     Setting("data_dir", "Data folder", "path", None,
             "folder with the MNIST IDX files or the CIFAR-10 archive (default: the cache)",
             form=False),
+    Setting("csv", "CSV file", "path", None,
+            "your own data (data set csv): a CSV file of numeric feature columns and a label "
+            "column", form=False),
+    Setting("label", "Label column", "text", None,
+            "data set csv: the name of the column that holds the classes", form=False),
 ]
 SETTINGS: dict[str, Setting] = {s.name: s for s in _SETTINGS}
 SWEEPABLE: dict[str, str] = {s.name: s.label for s in _SETTINGS if s.sweep is not None}
@@ -219,11 +227,12 @@ def check(name: str, value: Any) -> Any:
         if not isinstance(value, str) or value not in (s.choices or {}):
             raise ValueError(f"{s.label} must be {s.span()}, got {code(value)}")
         return value
-    if s.kind == "path":
+    if s.kind in ("path", "text"):
         if value is None or value == "":
             return None
-        if not isinstance(value, str):
-            raise ValueError(f"{s.label} must be a path, got {code(value)}")
+        if not isinstance(value, str) or len(value) > MAX_TEXT:
+            raise ValueError(f"{s.label} must be a {'path' if s.kind == 'path' else 'name'} of "
+                             f"at most {MAX_TEXT} characters, got {code(value)}")
         return value
     if value is None and s.none_is is not None:
         return None

@@ -74,6 +74,8 @@ class TrainConfig:
     max_train: int | None = SETTINGS["max_train"].default
     dtype: str = SETTINGS["dtype"].default
     data_dir: str | None = SETTINGS["data_dir"].default
+    csv: str | None = SETTINGS["csv"].default
+    label: str | None = SETTINGS["label"].default
 
     def validate(self) -> TrainConfig:
         """Raise ValueError naming the first bad field in plain words; return self if fine."""
@@ -88,6 +90,9 @@ class TrainConfig:
             if setting.none_is is not None and checked is None:
                 raise ValueError(f"{setting.label} must be {setting.span()} (or None for all), "
                                  f"got {code(repr(value))}")
+        if self.dataset == "csv" and (self.csv is None or self.label is None):
+            raise ValueError("the csv data set needs a CSV file and the name of its label "
+                             "column (on the command line: --csv PATH --label COLUMN)")
         if self.early_stopping and self.val_fraction <= 0:
             raise ValueError("early stopping needs a validation set: set validation fraction > 0")
         return self
@@ -96,7 +101,9 @@ class TrainConfig:
         """What to load: the data set and the settings that shape its splits."""
         return DataSpec(self.dataset, seed=self.seed, preprocess=self.preprocess,
                         val_fraction=self.val_fraction, max_train=self.max_train,
-                        dtype=self.dtype, data_dir=self.data_dir)
+                        dtype=self.dtype, data_dir=self.data_dir,
+                        csv=self.csv if self.dataset == "csv" else None,
+                        label=self.label if self.dataset == "csv" else None)
 
     def load_data(self, **kwargs) -> Dataset:
         """The data set of this run (`DataSpec.load`'s download and progress arguments)."""

@@ -252,7 +252,8 @@ def test_overlay_delete_and_csv_from_the_runs_table(open_page, run_store: RunSto
     acc = chart_spec(overlay[0])
     assert {r["run"] for r in rows_of(acc)} == {f"#{first} 8 sigmoid · sgd η = 0.1 · digits",
                                                f"#{second} 8 sigmoid · sgd η = 0.5 · digits"}
-    assert len(at.get("download_button")) == 2  # the table, and the chosen run's records
+    # the table, and the chosen run's records and settings
+    assert len(at.get("download_button")) == 3
     at.selectbox(key="records_id").set_value(first).run()
     at.multiselect(key="overlay_ids").set_value([first]).run()
     at.button(key="delete").click().run()
