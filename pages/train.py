@@ -41,7 +41,8 @@ from core.mlp.model import param_formula
 from core.mlp.presets import PRESETS, preset_configs
 from core.mlp.runstore import RunStore, RunStoreError, default_db_path, runs_table, table_csv
 from core.mlp.settings import SETTINGS, SWEEPABLE
-from core.mlp.training import TrainConfig, TrainingRun
+from core.mlp.training import TrainConfig
+from core.mlp.workers import WorkerPool
 from core.numbers import code
 from pages import through_app
 
@@ -60,6 +61,13 @@ def get_store(path: str) -> RunStore:
     store = RunStore(path)
     store.mark_orphans()  # runs whose trainer died are marked interrupted, records kept
     return store
+
+
+@st.cache_resource(show_spinner=False)
+def get_pool() -> WorkerPool:
+    """The server's worker processes (HANDPROP_WORKERS, default one per core): every session's
+    runs train there, one at a time per worker, never in threads of the server."""
+    return WorkerPool()
 
 
 @st.cache_resource(show_spinner="Loading the data set…", max_entries=12)
@@ -180,7 +188,7 @@ def start(configs: list[tuple[str, dict]], name: str, legend: str = "run") -> No
         return
     sweep = f"{name} · {uuid.uuid4().hex[:8]}"
     ss["train_job"] = RunJob(
-        store(), checked, lambda cfg: TrainingRun(cfg, datasets[cfg]), sweep=sweep,
+        store(), checked, sweep=sweep, pool=get_pool(),
     ).start()
     st.query_params["job"] = ss["train_job"].token  # a reloaded tab finds its job by this
 

@@ -21,6 +21,7 @@ from core.mlp.status import ENDED, RunStatus, to_stored
 
 if TYPE_CHECKING:  # the command-line trainer imports this module without needing a database
     from core.mlp.runstore import RunStore
+    from core.mlp.workers import Task, WorkerPool
 
 __all__ = ["Trainable", "record_run", "LiveRun", "RunJob", "ENDED", "single_blas_thread",
            "find_job", "HEARTBEAT_S"]
@@ -133,6 +134,7 @@ class LiveRun:
     model: Any = None
     data: Any = None
     last_at: float | None = None  # time.time() when the last record arrived
+    task: Task | None = None  # its place in a worker pool, when it trains in one
 
     def add(self, record: Record) -> None:
         self.records.append(record)
@@ -150,18 +152,22 @@ class LiveRun:
 
 
 class RunJob:
-    """Train one run, or a sweep of runs one after another, in a background thread.
+    """Train one run, or a sweep of runs one after another, from a background thread.
 
-    `make_run(config)` builds a `TrainingRun`; it is called in the thread, so a slow data load
-    does not block the page. `stop()` ends the current run between two minibatches and skips the
-    rest of the sweep. The thread never touches Streamlit: the page reads `runs` to draw.
+    With a `pool` (core.mlp.workers), each run trains in a worker process (configs are then
+    TrainConfigs) and its records stream back into `runs`; without one, `make_run(config)`
+    builds a `TrainingRun` that trains in the thread itself. `stop()` ends the current run
+    between two minibatches and skips the rest of the sweep. The thread never touches
+    Streamlit: the page reads `runs` to draw.
     """
 
     def __init__(
         self, store: RunStore, configs: Sequence[tuple[str, Any]],
-        make_run: Callable[[Any], Trainable], *, sweep: str = "",
+        make_run: Callable[[Any], Trainable] | None = None, *, sweep: str = "",
+        pool: WorkerPool | None = None,
     ) -> None:
         self.store = store
+        self.pool = pool
         self.make_run = make_run
         self.sweep = sweep
         self.runs = [LiveRun(label=label, config=cfg) for label, cfg in configs]
@@ -179,6 +185,10 @@ class RunJob:
 
     def stop(self) -> None:
         self._stop.set()
+        if self.pool is not None:
+            for live in self.runs:
+                if live.task is not None:
+                    self.pool.stop(live.task)
 
     @property
     def stop_requested(self) -> bool:
@@ -225,6 +235,9 @@ class RunJob:
         """"40% of the epochs trained · 1 of 3 runs ended · about 12 s left"."""
         frac, left = self.progress()
         text = f"{frac:.0%} of the epochs trained"
+        queued = next((r for r in self.runs if r.status == RunStatus.QUEUED), None)
+        if queued is not None and queued.task is not None and self.pool is not None:
+            text += f" · queued, {self.pool.ahead(queued.task)} ahead: waiting for a free worker"
         if len(self.runs) > 1:
             ended = sum(1 for r in self.runs if r.status in ENDED)
             text += f" · {ended} of {len(self.runs)} runs ended"
@@ -256,6 +269,9 @@ class RunJob:
                 live.status = RunStatus.SKIPPED
                 live.message = "not started: the sweep was stopped"
                 continue
+            if self.pool is not None:
+                self._on_pool(live)
+                continue
             live.status = RunStatus.RUNNING
             try:
                 run = self.make_run(live.config)
@@ -283,6 +299,35 @@ class RunJob:
         self.ended = time.time()
         self.store.close()
 
+    def _on_pool(self, live: LiveRun) -> None:
+        """Queue `live` in the pool and wait for its end; its records arrive as they are made."""
+        from core.mlp.workers import Task
+
+        def started(run_id: int, n_features: int) -> None:
+            live.run_id, live.status = run_id, RunStatus.RUNNING
+            if n_features == 2:  # a 2-D set: the page draws the boundary of a copy of the model
+                live.data = live.config.load_data()
+                live.model = _model_like(live.config, live.data)
+
+        def record(rec: Record, params: list | None) -> None:
+            if params is not None and live.model is not None:
+                for mine, theirs in zip(live.model.params, params, strict=True):
+                    mine[...] = theirs
+            live.add(rec)
+
+        def ended(run_id: int | None, status: str, message: str) -> None:
+            live.run_id = run_id if run_id is not None else live.run_id
+            live.status, live.message = RunStatus(status), message
+
+        live.status = RunStatus.QUEUED
+        live.task = Task(config=_settings_of(live.config), db=str(self.store.path),
+                         label=live.label, sweep=self.sweep, on_start=started,
+                         on_record=record, on_end=ended)
+        self.pool.submit(live.task)
+        if self._stop.is_set():  # Stop pressed while it was being queued
+            self.pool.stop(live.task)
+        live.task.ended.wait()
+
 
 # Jobs by token, while anything (a session's state) still holds them: a tab reloaded mid-run
 # starts a new session, which finds its job again through the token kept in the page's URL.
@@ -292,6 +337,14 @@ _JOBS: weakref.WeakValueDictionary[str, RunJob] = weakref.WeakValueDictionary()
 def find_job(token: str | None) -> RunJob | None:
     """The job `RunJob.token` names, if it is still training or held by a session."""
     return _JOBS.get(token) if token else None
+
+
+def _model_like(config: Any, data: Any) -> Any:
+    """An MLP of the run's shape (its weights are copied in from the worker's records)."""
+    from core.mlp.model import MLP
+
+    sizes = (data.X_train.shape[1], *config.hidden, data.n_classes)
+    return MLP(sizes, config.activation, config.init, seed=config.seed, dtype=config.dtype)
 
 
 def _epochs(config: Any) -> float:
