@@ -16,6 +16,7 @@ from __future__ import annotations
 import sqlite3
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
@@ -23,7 +24,7 @@ import streamlit as st
 from core.mlp import charts
 from core.mlp.budget import check_config, memory_budget_mb
 from core.mlp.csvdata import LIMITS, MAX_BYTES, CsvError, csv_header, store_upload
-from core.mlp.datasets import DATASETS, Dataset, DataSpec, cache_dir, dataset_available
+from core.mlp.datasets import DATASETS, Dataset, DataSpec, dataset_available
 from core.mlp.describe import blank_k, describe, describe_data, formula_tex
 from core.mlp.form import (
     SWEEP_KEY,
@@ -35,6 +36,7 @@ from core.mlp.form import (
     from_query,
     settings_json,
     to_query,
+    uploads,
 )
 from core.mlp.jobs import RunJob, find_job
 from core.mlp.model import param_formula
@@ -46,6 +48,10 @@ from core.mlp.workers import WorkerPool
 from core.numbers import code
 from pages import through_app
 
+# A link opened on a freshly started server runs this script before app.py, and the switch to
+# app.py drops the link's query parameters: keep them for the form's first run.
+if "train_form" not in st.session_state and "train_link" not in st.session_state:
+    st.session_state["train_link"] = st.query_params.to_dict()
 through_app("pages/train.py")
 
 ss = st.session_state
@@ -96,7 +102,8 @@ def form() -> dict[str, Any]:
     """The form's values: the session's own dict, never a widget's state. A session's first
     run reads them from the link (`?lr=0.5&hidden=64,64`), each checked by the settings table."""
     if "train_form" not in ss:
-        shared = {k: v for k, v in st.query_params.to_dict().items() if k not in OTHER_PARAMS}
+        link = ss.pop("train_link", None) or st.query_params.to_dict()
+        shared = {k: v for k, v in link.items() if k not in OTHER_PARAMS}
         ss["train_form"], ss["train_link_problems"] = from_query(shared)
     return ss["train_form"]
 
@@ -130,7 +137,7 @@ def csv_upload() -> None:
     data = upload.getvalue()
     try:
         header = csv_header(data)
-        path = store_upload(data, cache_dir() / "uploads")
+        path = store_upload(data, uploads())
     except (CsvError, OSError) as exc:
         ss["csv_problem"] = str(exc)
         return
@@ -377,8 +384,9 @@ def network_boxes() -> None:
              SETTINGS["activation"].choices.get)
         pick("Initialisation", "init", list(SETTINGS["init"].choices),
              SETTINGS["init"].choices.get)
-        pick("Normalisation", "preprocess", list(SETTINGS["preprocess"].choices),
-             SETTINGS["preprocess"].choices.get)
+        if f["dataset"] != "csv":  # a CSV file's columns are always standardised
+            pick("Normalisation", "preprocess", list(SETTINGS["preprocess"].choices),
+                 SETTINGS["preprocess"].choices.get)
     with c2:
         pick("Optimiser", "optimizer", list(SETTINGS["optimizer"].choices),
              SETTINGS["optimizer"].choices.get)
@@ -420,9 +428,14 @@ def your_csv() -> None:
                "split into training, validation and test sets with the seed.")
     if ss.get("csv_problem"):
         st.error(ss["csv_problem"])
+    if form()["csv"] and "csv_columns" not in ss:  # a file from a link: read its header here
+        try:
+            ss["csv_columns"] = csv_header(Path(form()["csv"]).read_bytes()[:65536])
+        except (CsvError, OSError) as exc:
+            ss["csv_problem"] = str(exc)
     columns = ss.get("csv_columns")
     if form()["csv"] and columns:
-        st.caption(f"Using {code(ss.get('csv_name', 'your file'))}.")
+        st.caption(f"Using {code(ss.get('csv_name', Path(form()['csv']).name))}.")
         pick("Label column", "label", columns)
 
 
@@ -442,6 +455,8 @@ def read_form() -> tuple[TrainConfig | None, list[str]]:
     """The form's settings as a checked TrainConfig, or the problems (Markdown)."""
     settings, errors = form_settings(form())
     config = None
+    if form()["dataset"] == "csv" and not form()["csv"]:
+        errors.append("Upload your CSV file (under Data set) and choose its label column.")
     if not errors:
         try:
             config = TrainConfig(**settings).validate()
@@ -473,9 +488,9 @@ def parameters_and_data(config: TrainConfig | None, errors: list[str]) -> None:
         st.caption(f"layers {' → '.join(str(s) for s in sizes)}: {formula}")
         try:
             need = check_config(config, data.n_features, data.n_classes)
-            st.caption(f"Memory to train it with {config.optimizer}: about "
-                       f"{need / 2**20:,.1f} MB of the {memory_budget_mb():,} MB budget "
-                       "(HANDPROP_MEMORY_MB sets it).")
+            size = f"{need / 2**20:,.1f} MB" if need >= 2**20 else f"{need / 2**10:,.0f} KB"
+            st.caption(f"Memory to train it with {config.optimizer}: about {size} of the "
+                       f"{memory_budget_mb():,} MB budget (HANDPROP_MEMORY_MB sets it).")
         except ValueError as exc:
             errors.append(str(exc))
         st.markdown(describe_data(data))

@@ -12,9 +12,12 @@ its default.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+from core.mlp.datasets import cache_dir
 from core.mlp.settings import SETTINGS, SWEEPABLE, check, parse_settings, parse_sweep, text_of
 from core.numbers import code
 
@@ -26,8 +29,15 @@ SWEEP_KEY, SWEEP_VALUES = "sweep_key", "sweep_values"
 MAX_QUERY = 2_000  # characters of a link's parameters; longer links are not read at all
 MAX_VALUE = 200  # characters of one parameter
 MAX_JSON = 64_000  # bytes of a settings file
-# Never from a link or a file: a path there would read the server's files.
-NOT_SHARED = ("data_dir", "csv")
+# Never from a link or a file: a path there would read the server's files. An uploaded CSV file
+# goes into a link by its SHA-256 only (`uploads`), found again in the uploads folder.
+NOT_SHARED = ("data_dir",)
+UPLOAD = re.compile(r"[0-9a-f]{64}")
+
+
+def uploads() -> Path:
+    """Where uploaded CSV files are kept, each as <sha256>.csv (core.mlp.csvdata.store_upload)."""
+    return cache_dir() / "uploads"
 
 
 def default_form() -> dict[str, Any]:
@@ -95,6 +105,8 @@ def to_query(form: Mapping[str, Any]) -> dict[str, str]:
             continue
         if name == SWEEP_VALUES and form.get(SWEEP_KEY, "none") == "none":
             continue
+        if name == "csv" and value:
+            value = Path(str(value)).stem  # the upload's SHA-256, never a path
         if str(value) != str(defaults[name]):
             out[name] = str(value)
     return out
@@ -108,6 +120,13 @@ def _read_value(name: str, value: str) -> Any:
         return value
     if name == SWEEP_VALUES:
         return value
+    if name == "csv":
+        path = uploads() / f"{value}.csv"
+        if not UPLOAD.fullmatch(value):
+            raise ValueError(f"{code(value)} does not name an uploaded CSV file")
+        if not path.is_file():
+            raise ValueError("the CSV file of this link is not on this server: upload it again")
+        return str(path)
     s = SETTINGS[name]
     parsed = check(name, value)
     return parsed if s.kind == "choice" else text_of(name, parsed)
@@ -143,7 +162,8 @@ def from_query(params: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
 
 def settings_json(settings: Mapping[str, Any]) -> str:
     """A run's settings (TrainConfig.to_dict()) as the JSON file the form loads back."""
-    shared = {k: v for k, v in settings.items() if k not in NOT_SHARED and k in SETTINGS}
+    shared = {k: v for k, v in settings.items()
+              if k not in (*NOT_SHARED, "csv") and k in SETTINGS}
     return json.dumps({"handprop_train_settings": 1, "settings": shared}, indent=2) + "\n"
 
 
@@ -169,7 +189,7 @@ def form_from_json(text: str | bytes) -> tuple[dict[str, Any] | None, list[str]]
         return None, ["The settings must be a JSON object like {\"lr\": 0.1, \"hidden\": [64]}."]
     form, problems = default_form(), []
     for name, value in data.items():
-        if name in NOT_SHARED:
+        if name in (*NOT_SHARED, "csv"):
             continue
         if name not in SETTINGS:
             problems.append(f"{code(name)} is not a training setting")

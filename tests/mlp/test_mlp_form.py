@@ -39,7 +39,8 @@ def test_a_changed_form_goes_into_a_link_and_back_exactly() -> None:
     ({"hidden": "9" * 300}, "longer than 200 characters"),
     ({"optimizer": "<script>alert(1)</script>"}, "got `<script>alert(1)</scrip…`"),
     ({"data_dir": "/etc"}, "`data_dir` is not a setting of this page"),
-    ({"csv": "/etc/passwd"}, "`csv` is not a setting of this page"),
+    ({"csv": "/etc/passwd"}, "`/etc/passwd` does not name an uploaded CSV file"),
+    ({"csv": "0" * 64}, "not on this server: upload it again"),
     ({"__import__('os')": "1"}, "is not a setting of this page"),
     ({"sweep_key": "eps"}, "cannot sweep `eps`"),
 ])

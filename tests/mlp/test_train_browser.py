@@ -102,3 +102,33 @@ def test_parameter_formula_fits_its_column(page, app_url, wait_app, screenshot_d
         assert formula["right"] <= formula["boxRight"] + 0.5, formula
         assert formula["left"] >= formula["boxLeft"] - 0.5, formula
     page.screenshot(path=str(screenshot_dir / "train_formula_deep.png"))
+
+
+def test_a_copied_link_reopens_the_form_on_a_fresh_server(page, browser, app_url, fresh_app_url,
+                                                         goto, wait_app, screenshot_dir) -> None:
+    """Type settings, take the address bar's link, open it in a new browser context on a server
+    that has never seen this session: the same form."""
+    from playwright.sync_api import expect
+
+    goto(page, f"{app_url}/train", "Train an MLP")
+    typed = {"Hidden layers": "32, 16", "Learning rate η": "0.25", "Epochs": "7"}
+    for name, value in typed.items():
+        box = page.get_by_role("textbox", name=name, exact=True)
+        box.fill(value)
+        box.press("Enter")
+        wait_app(page)
+    page.get_by_role("combobox", name="Data set").click()
+    page.get_by_role("option", name="spirals", exact=True).click()
+    wait_app(page)
+    expect(page).to_have_url(re.compile(r"epochs=7"), timeout=30_000)
+    link = page.url.replace(app_url, fresh_app_url)
+    other = browser.new_context(viewport={"width": 1400, "height": 3000})
+    try:
+        fresh = other.new_page()
+        goto(fresh, link, "Train an MLP")
+        for name, value in typed.items():
+            expect(fresh.get_by_role("textbox", name=name, exact=True)).to_have_value(value)
+        expect(fresh.get_by_text("input 2 features").first).to_be_visible()
+        fresh.screenshot(path=str(screenshot_dir / "train_from_link.png"), full_page=True)
+    finally:
+        other.close()

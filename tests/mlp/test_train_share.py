@@ -3,6 +3,8 @@ and your own CSV data (issue 13 §1, §3, §4 on the Train page)."""
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from core.mlp.form import settings_json
@@ -130,3 +132,17 @@ def test_a_label_with_one_class_is_refused_on_the_page(open_page, run_store, tmp
     assert any("holds one class only (`1`)" in e.value for e in at.error)
     at.selectbox(key="f_label").set_value("a").run()  # 30 classes: it trains
     assert not at.error
+
+
+def test_a_link_keeps_an_uploaded_file_by_its_hash(open_page, run_store, tmp_path,
+                                                   monkeypatch) -> None:
+    """After a reload (or for a colleague on the same server) the link names the upload by its
+    SHA-256, never by a path; the file is found again in the uploads folder."""
+    monkeypatch.setenv("HANDPROP_CACHE", str(tmp_path))
+    data = two_d().encode()
+    at = upload(open_page("pages/train.py", timeout=TIMEOUT), "q.csv", data)
+    link = {k: at.query_params[k] for k in at.query_params}
+    assert link["csv"] == hashlib.sha256(data).hexdigest() and link["label"] == "label"
+    fresh = open_page("pages/train.py", timeout=TIMEOUT, query=link)
+    assert fresh.selectbox(key="f_label").value == "label" and not fresh.error
+    assert any("144 / 16 / 40" in m.value for m in fresh.markdown)
