@@ -1,11 +1,13 @@
 """handprop: backpropagation by hand, checked by the machine.
 
-Start with `streamlit run app.py`. This file only builds the navigation; each page lives in
-`pages/` and every number it shows is computed in `core/`.
+Start with `streamlit run app.py`. This file builds the navigation, and on its first run starts
+SymPy checking the Softmax proofs in the background; each page lives in `pages/` and every
+number it shows is computed in `core/`.
 """
 
 import streamlit as st
 
+from core.softmax import check_ahead
 from pages import DEEP_LINK, ROUTED
 
 st.set_page_config(page_title="handprop", page_icon="🧮", layout="wide")
@@ -20,6 +22,9 @@ PAGES = [
             url_path="train"),
 ]
 
+# Once per server (a no-op after): the proofs are deterministic, remembered on disk, and no
+# student should wait for SymPy when opening the Softmax page.
+check_ahead()
 st.session_state[ROUTED] = True
 page = st.navigation(PAGES)
 if (target := st.session_state.pop(DEEP_LINK, None)) is not None:

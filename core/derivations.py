@@ -1,5 +1,8 @@
 r"""Derivations checked line by line by SymPy: one checker for every page that proves something.
 
+(One module of about 530 lines on purpose: a derivation, its checks, the text they show, their
+memory and their export are the one contract both proving pages import; half of it is docstrings.)
+
 A `Derivation` is a claim — its `statement` in LaTeX, with a left side `lhs` and a right side
 `rhs` built by SymPy — and the `Step`s a student writes from one to the other. Each step carries
 the LaTeX shown, the `rule` that justifies it and `build(ctx, *indices)`: the same line as a SymPy
@@ -64,8 +67,8 @@ from core.export import Line, Section
 
 __all__ = ["Build", "Step", "Derivation", "Check", "Way", "Simplify", "LineResult",
            "DerivationResult", "check_line", "check_conclusion", "check_derivation", "checked",
-           "checked_line", "fingerprint", "cache_dir", "result_to_json", "result_from_json",
-           "falsify", "sections", "plain", "meet"]
+           "checked_line", "remembered", "remembered_line", "fingerprint", "cache_dir",
+           "result_to_json", "result_from_json", "falsify", "sections", "plain", "meet"]
 
 Build = Callable[..., sp.Expr]
 ALL = "all"  # the cases a line speaks about when it makes no restriction
@@ -408,49 +411,48 @@ _memo: dict[str, Any] = {}
 _lock = threading.RLock()
 
 
-def _remember(fp: str, folder: Path | None, compute: Callable[[], Any],
-              encode: Callable[[Any], dict], decode: Callable[[Any], Any]) -> Any:
+def _recall(fp: str, folder: Path | None, decode: Callable[[Any], Any]) -> Any | None:
+    """The remembered value under `fp`, from this process or from disk; None if there is none
+    (a damaged or foreign file counts as none)."""
     if fp in _memo:
         return _memo[fp]
+    path = folder / f"{fp}.json" if folder is not None else None
+    if path is None or not path.is_file():
+        return None
+    try:
+        value = decode(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # computed again and written over
+    _memo[fp] = value
+    return value
+
+
+def _remember(fp: str, folder: Path | None, compute: Callable[[], Any],
+              encode: Callable[[Any], dict], decode: Callable[[Any], Any]) -> Any:
+    if (value := _recall(fp, folder, decode)) is not None:
+        return value
     with _lock:
-        if fp in _memo:
-            return _memo[fp]
-        path = folder / f"{fp}.json" if folder is not None else None
-        value = None
-        if path is not None and path.is_file():
+        if (value := _recall(fp, folder, decode)) is not None:
+            return value  # another thread made it while this one waited
+        value = compute()
+        if folder is not None:
+            path = folder / f"{fp}.json"
             try:
-                value = decode(json.loads(path.read_text(encoding="utf-8")))
-            except (OSError, ValueError, KeyError, TypeError):
-                value = None  # damaged or foreign: computed again and written over
-        if value is None:
-            value = compute()
-            if path is not None:
-                try:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-                    tmp.write_text(json.dumps(encode(value), ensure_ascii=False),
-                                   encoding="utf-8")
-                    os.replace(tmp, path)  # readers see the old file or the whole new one
-                except OSError:
-                    pass  # a read-only cache only costs the time of checking again
+                folder.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+                tmp.write_text(json.dumps(encode(value), ensure_ascii=False), encoding="utf-8")
+                os.replace(tmp, path)  # readers see the old file or the whole new one
+            except OSError:
+                pass  # a read-only cache only costs the time of checking again
         _memo[fp] = value
         return value
 
 
-def checked(d: Derivation, ways: Sequence[Way], folder: Path | None | str = "default"
-            ) -> DerivationResult:
-    """`check_derivation(d, ways)`, remembered in this process and as JSON in `folder`
-    (default `cache_dir()`; None: in the process only), under `fingerprint(d, ways)`."""
-    folder = cache_dir() if folder == "default" else (None if folder is None else Path(folder))
-    return _remember(fingerprint(d, ways), folder, lambda: check_derivation(d, ways),
-                     result_to_json, lambda data: result_from_json(d, data))
+def _folder(folder: Path | None | str) -> Path | None:
+    return cache_dir() if folder == "default" else (None if folder is None else Path(folder))
 
 
-def checked_line(d: Derivation, n: int, ways: Sequence[Way],
-                 folder: Path | None | str = "default") -> LineResult:
-    """`check_line(d, n, ways)`, remembered like `checked`."""
-    folder = cache_dir() if folder == "default" else (None if folder is None else Path(folder))
-
+def _line_decoder(d: Derivation, n: int) -> Callable[[Any], LineResult]:
     def decode(data: Any) -> LineResult:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError("not a line result of this format")
@@ -459,8 +461,37 @@ def checked_line(d: Derivation, n: int, ways: Sequence[Way],
             raise ValueError("the line does not match")
         return r
 
-    return _remember(fingerprint(d, ways, "line", n), folder, lambda: check_line(d, n, ways),
-                     lambda r: {"format": FORMAT, "line": _line_to_json(r)}, decode)
+    return decode
+
+
+def checked(d: Derivation, ways: Sequence[Way], folder: Path | None | str = "default"
+            ) -> DerivationResult:
+    """`check_derivation(d, ways)`, remembered in this process and as JSON in `folder`
+    (default `cache_dir()`; None: in the process only), under `fingerprint(d, ways)`. Threads
+    asking at once wait for one computation."""
+    return _remember(fingerprint(d, ways), _folder(folder), lambda: check_derivation(d, ways),
+                     result_to_json, lambda data: result_from_json(d, data))
+
+
+def checked_line(d: Derivation, n: int, ways: Sequence[Way],
+                 folder: Path | None | str = "default") -> LineResult:
+    """`check_line(d, n, ways)`, remembered like `checked`."""
+    return _remember(fingerprint(d, ways, "line", n), _folder(folder),
+                     lambda: check_line(d, n, ways),
+                     lambda r: {"format": FORMAT, "line": _line_to_json(r)}, _line_decoder(d, n))
+
+
+def remembered(d: Derivation, ways: Sequence[Way], folder: Path | None | str = "default"
+               ) -> DerivationResult | None:
+    """What `checked` would return if it has been computed (here or on disk), else None at once:
+    for a page that must not wait for SymPy."""
+    return _recall(fingerprint(d, ways), _folder(folder), lambda data: result_from_json(d, data))
+
+
+def remembered_line(d: Derivation, n: int, ways: Sequence[Way],
+                    folder: Path | None | str = "default") -> LineResult | None:
+    """What `checked_line` would return if it has been computed, else None at once."""
+    return _recall(fingerprint(d, ways, "line", n), _folder(folder), _line_decoder(d, n))
 
 
 # ---------------------------------------------------------------- export

@@ -11,10 +11,10 @@ from functools import cache
 
 import sympy as sp
 
-from core.derivations import Build, LineResult, checked_line, falsify
+from core.derivations import Build, LineResult, checked_line, falsify, remembered_line
 from core.softmax.proofs import PROOFS, ways
 
-__all__ = ["Mistake", "MISTAKES", "check_mistake"]
+__all__ = ["Mistake", "MISTAKES", "check_mistake", "mistake_ready"]
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,19 @@ MISTAKES: tuple[Mistake, ...] = (
 
 
 @cache
-def check_mistake(index: int) -> LineResult:
-    """The checks of proof line `line` with the mistake in its place (remembered on disk like the
-    proofs: deterministic)."""
+def _wrong(index: int) -> tuple:
     m = MISTAKES[index]
-    return checked_line(falsify(PROOFS[m.proof], m.line, m.build, m.latex), m.line, ways())
+    return falsify(PROOFS[m.proof], m.line, m.build, m.latex), m.line
+
+
+def check_mistake(index: int) -> LineResult:
+    """The checks of proof line `line` with the mistake in its place (remembered in the process
+    and on disk like the proofs: deterministic)."""
+    proof, line = _wrong(index)
+    return checked_line(proof, line, ways())
+
+
+def mistake_ready(index: int) -> LineResult | None:
+    """`check_mistake(index)` if it is already known, else None at once."""
+    proof, line = _wrong(index)
+    return remembered_line(proof, line, ways())

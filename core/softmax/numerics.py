@@ -7,6 +7,11 @@ Shift invariance, p(s + c·1) = p(s), lets us subtract m = max_i s_i first: ever
 skips that shift so the page can show the overflow it causes (e^x is inf in float32 from
 x ≈ 88.72 and in float64 from x ≈ 709.78). Arrays keep their float dtype (ints become float64);
 `axis` picks the class axis, so a batch of shape (N, K) gives N rows that each sum to 1.
+
+The naive form fails three ways, and `naive_breakdown` says which, in a sentence the page shows:
+an e^{s_k} overflows (inf / inf = nan); every e^{s_k} fits but their *sum* overflows, so every
+p_k = finite / inf = 0, silently [0, 0, 0] in float32 for scores [88.7, 88.7, 0]; or every
+e^{s_k} underflows to 0 (0 / 0 = nan) for scores all below about -744 (float64) or -103 (float32).
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ __all__ = [
     "cross_entropy_grad",
     "one_hot",
     "three_ways",
+    "naive_breakdown",
+    "float32_rounding",
     "parse_score",
 ]
 
@@ -157,6 +164,45 @@ def three_ways(s: ArrayLike, dtype: type) -> dict[str, NDArray[np.floating] | st
         "log-sum-exp": softmax_via_logsumexp(x),
         "logsumexp": np.asarray([logsumexp(x)]),
     }
+
+
+def naive_breakdown(s: ArrayLike, dtype: type) -> str | None:
+    """Why e^s / Σ e^s fails for scores `s` computed in `dtype`, as a sentence (Markdown with
+    $math$) that starts "The naive softmax in float32 gives …"; None when it works. Scores that
+    do not fit in `dtype` at all are `three_ways`'s message, not this one's."""
+    name = np.dtype(dtype).name
+    with np.errstate(over="ignore", under="ignore"):
+        x = np.asarray(s, dtype=np.float64).astype(dtype)
+        if not np.isfinite(x).all():
+            return None
+        e = np.exp(x)
+        total = np.sum(e)
+    threshold = overflow_threshold(dtype)
+    if np.isinf(e).any():
+        where = ", ".join(str(k + 1) for k in np.flatnonzero(np.isinf(e)))
+        return (f"The naive softmax in {name} gives nan: $e^{{s_k}}$ overflowed to inf for "
+                f"k = {where} (scores past {threshold:.2f}), and inf / inf = nan.")
+    if np.isinf(total):
+        return (f"The naive softmax in {name} gives all zeros, and no warning: every "
+                f"$e^{{s_k}}$ fits (the largest is {float(e.max()):.3g}, below {name}'s largest "
+                f"{float(np.finfo(dtype).max):.3g}), but their sum overflows to inf, and "
+                "finite / inf = 0 for every class. These \"probabilities\" sum to 0, not 1.")
+    if total == 0:
+        return (f"The naive softmax in {name} gives nan: every $e^{{s_k}}$ underflowed to 0 "
+                f"(scores below about {float(np.log(np.finfo(dtype).smallest_subnormal)):.1f}), "
+                "and 0 / 0 = nan.")
+    return None
+
+
+def float32_rounding(lse: float | None) -> str:
+    """What float32 costs exp(s − logsumexp) at this size of logsumexp (None: the scores do not
+    fit in float32), in a sentence (Markdown with $math$)."""
+    if lse is None:
+        return "float32 cannot store these scores, so none of the three ways can run in it."
+    spacing = abs(float(np.spacing(np.float32(lse))))
+    return (f"exp(s − logsumexp) in float32 loses digits as the scores grow: here logsumexp = "
+            f"{lse:.6g} is stored only to the float32 spacing at that size, {spacing:.2g}, and "
+            "every $p_k$ inherits a relative error of that size.")
 
 
 def parse_score(text: str) -> float:

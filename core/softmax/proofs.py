@@ -16,7 +16,6 @@ can compare what is displayed with what was checked.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import cache
 
 import sympy as sp
 
@@ -29,12 +28,13 @@ from core.derivations import (
     check_derivation,
     check_line,
     checked,
+    remembered,
 )
 from core.derivations import sections as derivation_sections
 from core.export import Section
 from core.softmax.proofcheck import ConcreteWay, SymbolicWay
 
-__all__ = ["PROOFS", "KS", "ways", "check_proof", "check_step", "verify", "verify_all",
+__all__ = ["PROOFS", "KS", "ways", "check_proof", "check_step", "verify", "verify_all", "ready",
            "sections"]
 
 KS: tuple[int, ...] = (2, 3, 4, 5, 6)
@@ -208,11 +208,15 @@ def check_proof(proof: Derivation, ks: Sequence[int] = KS) -> DerivationResult:
     return check_derivation(proof, ways(ks))
 
 
-@cache
 def verify(key: str) -> DerivationResult:
-    """The checked proof `key` ("shift", "jacobian", "cross_entropy"), from the disk cache when
-    SymPy has checked this very proof before, else checked now (about 2 s each)."""
+    """The checked proof `key` ("shift", "jacobian", "cross_entropy"), remembered in the process
+    and on disk once SymPy has checked this very proof, else checked now (about 2 s each)."""
     return checked(PROOFS[key], ways())
+
+
+def ready(key: str) -> DerivationResult | None:
+    """`verify(key)` if it is already known (in the process or on disk), else None at once."""
+    return remembered(PROOFS[key], ways())
 
 
 def verify_all() -> tuple[DerivationResult, ...]:

@@ -1,15 +1,18 @@
-"""The softmax page in headless Chromium: three proofs typeset by KaTeX, the charts drawn, and the
-shift slider moved by keyboard without changing a single probability."""
+"""The softmax page in headless Chromium: three proofs typeset by KaTeX, the charts drawn, the
+shift slider moved by keyboard and typed, without changing a single probability."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
+from playwright.sync_api import expect
 
+import core.softmax
 from core.softmax.proofs import PROOFS
 
 pytestmark = pytest.mark.browser
+LINES = sum(len(p.steps) + 1 for p in PROOFS.values())
 
 
 def probabilities_text(page) -> tuple[str, str]:
@@ -21,26 +24,26 @@ def probabilities_text(page) -> tuple[str, str]:
 
 
 def test_softmax_page_proofs_chart_and_slider(page, app_url, wait_app, screenshot_dir) -> None:
+    core.softmax.check_ahead().join(timeout=300)  # fills the disk cache the server reads
     # Start at the entry point so the app's own navigation is what serves the page.
     page.goto(app_url)
     wait_app(page)
     page.locator('[data-testid="stSidebarNav"]').get_by_text("Softmax proofs", exact=True).click()
-    page.get_by_role("heading", name="Softmax proofs").first.wait_for(timeout=60_000)
     for n, proof in enumerate(PROOFS.values(), start=1):
-        page.get_by_role("heading", name=f"Proof {n}. {proof.title}").wait_for(timeout=90_000)
+        expect(page.get_by_role("heading", name=f"Proof {n}. {proof.title}")).to_be_visible(
+            timeout=90_000)
+    # The server checks in the background; its verdicts arrive within a few seconds at most.
+    expect(page.get_by_text("✓ symbolic K")).to_have_count(LINES + 1, timeout=120_000)
     wait_app(page, timeout=120_000)
-    assert page.locator('[data-testid="stException"]').count() == 0
-
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    expect(page.locator(".katex-error")).to_have_count(0)
     # KaTeX typeset every statement and line (plus the formulas in the text).
-    n_display = sum(len(p.steps) + 1 for p in PROOFS.values())
-    assert page.locator(".katex-display").count() >= n_display
-    assert page.locator(".katex-error").count() == 0
-    assert page.get_by_text("✓ symbolic K").count() >= n_display
+    assert page.locator(".katex-display").count() >= LINES
 
     charts = page.locator('[data-testid="stVegaLiteChart"]')
-    assert charts.count() == 3
+    expect(charts).to_have_count(3)
     for i in range(3):
-        charts.nth(i).locator("canvas, svg").first.wait_for(timeout=30_000)
+        expect(charts.nth(i).locator(".marks").first).to_be_visible(timeout=30_000)
 
     p_before, q_before = probabilities_text(page)
     assert p_before == q_before == "[0.090031, 0.244728, 0.665241]"
@@ -50,12 +53,30 @@ def test_softmax_page_proofs_chart_and_slider(page, app_url, wait_app, screensho
     thumb = page.locator('[data-testid="stSlider"]').first.get_by_role("slider").first
     thumb.focus()
     thumb.press("End")
-    page.get_by_text("The naive softmax in float64 gives inf/nan").wait_for(timeout=30_000)
+    expect(page.get_by_text("The naive softmax in float64 gives nan")).to_be_visible(
+        timeout=30_000)
     wait_app(page, timeout=60_000)
-    assert page.locator('[data-testid="stSliderThumbValue"]').first.inner_text() == "1000.00"
-    p_after, q_after = probabilities_text(page)
-    assert (p_after, q_after) == (p_before, q_before)
-    assert page.locator('[data-testid="stException"]').count() == 0
+    expect(page.locator('[data-testid="stSliderThumbValue"]').first).to_have_text("1000.00")
+    typed = page.get_by_role("textbox", name="or type $c$")  # the raw label
+    expect(typed).to_have_value("1000")  # the box follows the slider
+    assert probabilities_text(page) == (p_before, q_before)
+
+    # Type a shift between the slider's steps: s + c = [87.25, 88.25, 89.25], and only the
+    # third passes float32's 88.72.
+    typed.fill("86.25")
+    typed.press("Enter")
+    expect(page.get_by_text("overflowed to inf for k = 3 (scores past 88.72)")).to_be_visible(
+        timeout=30_000)
+    wait_app(page, timeout=60_000)
+    expect(page.locator('[data-testid="stSliderThumbValue"]').first).to_have_text("86.25")
+    assert probabilities_text(page) == (p_before, q_before)
+
+    # The sum overflows in float32 although every term fits: named, not silent.
+    page.get_by_role("button", name="[88.7, 88.7, 0]").click()
+    expect(page.get_by_text("The naive softmax in float32 gives all zeros")).to_be_visible(
+        timeout=30_000)
+    wait_app(page, timeout=60_000)
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
 
     # Tall viewport: Streamlit scrolls inside its own container, so this shows the whole page.
     page.set_viewport_size({"width": 1400, "height": 7000})

@@ -9,8 +9,10 @@ import pytest
 from core.softmax.numerics import (
     cross_entropy,
     cross_entropy_grad,
+    float32_rounding,
     log_softmax,
     logsumexp,
+    naive_breakdown,
     one_hot,
     overflow_threshold,
     parse_score,
@@ -142,6 +144,54 @@ def test_three_ways_for_the_overflow_demo() -> None:
     assert all(isinstance(v, str) and "float32" in v for v in too_big.values())
     fine = three_ways([1.0, 2.0, 1e308], np.float64)
     np.testing.assert_array_equal(fine["max-shifted"], [0.0, 0.0, 1.0])
+
+
+# (scores, dtype, what the naive e^s / Σe^s gives, the start of the sentence, words in it).
+# By hand: log(float32 max 3.4028e38) = 88.7228, log(float64 max 1.7977e308) = 709.7827.
+BREAKDOWNS = [
+    # e^88.7 = 3.33e38 fits, 2·e^88.7 = 6.66e38 does not: Σ = inf, every p = finite / inf = 0.
+    ([88.7, 88.7, 0.0], np.float32, [0.0, 0.0, 0.0], "gives all zeros, and no warning",
+     ["the largest is 3.33e+38", "float32's largest 3.4e+38", "sum overflows to inf"]),
+    # e^709.5 = 1.35e308 fits, twice that does not.
+    ([709.5, 709.5], np.float64, [0.0, 0.0], "gives all zeros", ["float64's largest 1.8e+308"]),
+    # e^90 and e^89 are inf in float32: inf / inf = nan for both, 1 / inf = 0 for the third.
+    ([90.0, 89.0, 0.0], np.float32, [np.nan, np.nan, 0.0], "gives nan",
+     ["overflowed to inf for k = 1, 2 (scores past 88.72)"]),
+    # e^-800 underflows to 0 in float64 (smallest subnormal 4.9e-324 = e^-744.4): 0 / 0 = nan.
+    ([-800.0, -801.0], np.float64, [np.nan, np.nan], "gives nan",
+     ["underflowed to 0", "below about -744.4"]),
+    ([-110.0, -111.0], np.float32, [np.nan, np.nan], "gives nan", ["below about -103.3"]),
+]
+
+
+@pytest.mark.parametrize("scores,dtype,naive,start,words", BREAKDOWNS)
+def test_naive_breakdown_names_each_way_the_definition_fails(scores, dtype, naive, start,
+                                                             words) -> None:
+    np.testing.assert_array_equal(softmax_naive(np.asarray(scores, dtype=dtype)), naive)
+    said = naive_breakdown(scores, dtype)
+    assert said.startswith(f"The naive softmax in {np.dtype(dtype).name} {start}"), said
+    for w in words:
+        assert w in said, (w, said)
+    # The max-shifted softmax has none of these problems.
+    p = softmax(np.asarray(scores, dtype=dtype))
+    assert np.isfinite(p).all() and float(p.sum()) == pytest.approx(1.0, rel=1e-6)
+
+
+@pytest.mark.parametrize("scores,dtype", [([1.0, 2.0, 3.0], np.float32),
+                                          ([88.7, 88.7, 0.0], np.float64),
+                                          ([88.0, 0.0], np.float32),  # e^88 = 1.65e38 fits
+                                          ([-700.0, 0.0], np.float64),  # one term underflows
+                                          ([1.0, 1e308], np.float32)])  # not even storable
+def test_naive_breakdown_is_none_where_the_definition_works(scores, dtype) -> None:
+    assert naive_breakdown(scores, dtype) is None
+
+
+def test_float32_rounding_sentence() -> None:
+    # Near 1002.4 float32 numbers are 2^-14 = 6.1e-05 apart (2^9 <= x < 2^10, 23 fraction bits).
+    said = float32_rounding(1002.4076)
+    assert "logsumexp = 1002.41 is stored only to the float32 spacing at that size, 6.1e-05" \
+        in said
+    assert float32_rounding(None).startswith("float32 cannot store these scores")
 
 
 @pytest.mark.parametrize("c", [-1e4, -777.5, -1.0, 0.25, 88.8, 709.9, 1e4])

@@ -9,14 +9,20 @@ import numpy as np
 import pytest
 from streamlit import dataframe_util
 
+import core.derivations
+import core.softmax
+from core.softmax.mistakes import MISTAKES
 from core.softmax.numerics import softmax
-from core.softmax.proofs import PROOFS
+from core.softmax.proofs import PROOFS, ready
 
 PAGE = "pages/softmax.py"
 
 
 @pytest.fixture
 def at(open_page):
+    # What app.py starts on a server's first run; here it is waited for, so that the page shows
+    # every verdict (reading them from disk when SymPy has checked these very proofs before).
+    core.softmax.check_ahead().join(timeout=300)
     return open_page(PAGE, timeout=90)
 
 
@@ -32,8 +38,12 @@ def markdown_text(app) -> str:
 
 
 def chart_specs(app) -> list[dict]:
-    """Vega-Lite specs of the bar chart and the two heat maps, in page order."""
+    """Vega-Lite specs of the bar chart and the two heat maps, in page order (data inline)."""
     return [json.loads(c.proto.spec) for c in app.get("vega_lite_chart")]
+
+
+def warnings(app) -> str:
+    return " ".join(w.value for w in app.warning)
 
 
 def marks(spec: dict) -> list[str]:
@@ -42,7 +52,7 @@ def marks(spec: dict) -> list[str]:
 
 
 def overflow_warnings(app) -> str:
-    return " ".join(w.value for w in app.warning if "inf/nan" in w.value)
+    return " ".join(w.value for w in app.warning if w.value.startswith("The naive softmax"))
 
 
 def test_renders_all_three_proofs_with_badges_and_charts(at) -> None:
@@ -60,12 +70,24 @@ def test_renders_all_three_proofs_with_badges_and_charts(at) -> None:
     assert text.count(":green-badge[✓ symbolic K]") == n_lines + 1
     assert text.count(":green-badge[✓ K = 2…6, exact]") == n_lines + 1
     assert not at.warning, "no line is left unchecked for symbolic K"
-    charts = at.get("vega_lite_chart")
-    marks = [json.dumps(json.loads(c.proto.spec)) for c in charts]
-    assert len(charts) == 3
-    assert '"bar"' in marks[0] and '"xOffset"' in marks[0]
-    assert all('"rect"' in m for m in marks[1:])  # the two Jacobian heat maps
+    assert "checking" not in text
+    specs = [json.dumps(spec) for spec in chart_specs(at)]
+    assert len(specs) == 3
+    assert '"bar"' in specs[0] and '"xOffset"' in specs[0]
+    assert all('"rect"' in m for m in specs[1:])  # the two Jacobian heat maps
     assert len(at.get("download_button")) == 6
+
+
+def test_what_sympy_checked_is_shown_on_demand(at) -> None:
+    result = ready("jacobian")
+    shown = {e.value.removeprefix("$$\n").removesuffix("\n$$") for e in at.latex}
+    assert result.lines[0].twin not in shown  # two dozen formulas fewer to typeset on opening
+    at.toggle(key="twins_jacobian").set_value(True).run()
+    shown = {e.value.removeprefix("$$\n").removesuffix("\n$$") for e in at.latex}
+    assert all(r.twin in shown for r in result.every_line)
+    text = markdown_text(at)
+    assert f"Line 1: {result.lines[0].details}" in text
+    assert "cancel(a − b) = 0 in $u_q = e^{s_q}$, every index, K = 2…6" in text
 
 
 def test_moving_the_shift_slider_leaves_the_probabilities_unchanged(at) -> None:
@@ -81,15 +103,17 @@ def test_moving_the_shift_slider_leaves_the_probabilities_unchanged(at) -> None:
         assert f"softmax(s + c) = `[{', '.join(f'{v:.6f}' for v in p0)}]`" in markdown_text(at)
     # At c = 1000 every score is past 709.78: the naive softmax broke, the page says so, in
     # a warning: the overflow is the lesson, not a fault of the page.
-    assert "float64 gives inf/nan" in overflow_warnings(at)
+    assert "The naive softmax in float64 gives nan: $e^{s_k}$ overflowed to inf for k = 1, 2, " \
+           "3 (scores past 709.78)" in overflow_warnings(at)
     assert not at.error
+    assert at.text_input(key="sm_c_text").value == "1000"  # the box follows the slider
 
 
 def test_preset_1000_1001_1002_shows_the_overflow(at) -> None:
     at.button(key="preset_[1000, 1001, 1002]").click().run()
     assert [at.text_input(key=f"sm_s{k}").value for k in range(3)] == ["1000", "1001", "1002"]
-    warnings = overflow_warnings(at)
-    assert "float32 gives inf/nan" in warnings and "float64 gives inf/nan" in warnings
+    said = overflow_warnings(at)
+    assert "float32 gives nan" in said and "float64 gives nan" in said
     assert not at.error
     float32, float64 = at.dataframe[1].value, at.dataframe[2].value
     expected = [f"{v:.6f}" for v in softmax([1000.0, 1001.0, 1002.0])]
@@ -111,7 +135,7 @@ def test_bad_scores_give_a_message_and_keep_the_last_valid_ones(at, bad, words) 
 def test_huge_but_finite_score_works_in_float64_and_is_refused_in_float32(at) -> None:
     at.text_input(key="sm_s2").input("1e308").run()
     assert not at.error  # 1e308 is a valid score
-    assert "float64 gives inf/nan" in overflow_warnings(at)  # the naive e^1e308 = inf
+    assert "float64 gives nan" in overflow_warnings(at)  # the naive e^1e308 = inf
     _, p, _ = probabilities(at)
     np.testing.assert_array_equal(p, [0.0, 0.0, 1.0])
     assert any("does not fit in float32" in w.value for w in at.warning)
@@ -136,8 +160,6 @@ def test_ten_classes_jacobian_and_gradient(at) -> None:
 
 
 def test_a_wrong_line_is_shown_rejected(at) -> None:
-    from core.softmax.mistakes import MISTAKES
-
     index = next(i for i, m in enumerate(MISTAKES) if m.label == "p + t instead of p - t")
     at.selectbox(key="sm_mistake").set_value(index).run()
     latex = [e.value for e in at.latex]
@@ -151,12 +173,14 @@ def test_heat_maps_order_classes_numerically_and_grow_with_k(at) -> None:
     short = chart_specs(at)[1]["height"]
     at.number_input(key="sm_K").set_value(10).run()
     order = list(range(1, 11))
-    for chart, spec in zip(at.get("vega_lite_chart")[1:], chart_specs(at)[1:], strict=True):
+    for spec in chart_specs(at)[1:]:
         for axis in ("x", "y"):
             enc = spec["encoding"][axis]
             assert enc["type"] == "ordinal" and enc.get("sort") == order, enc
-        data = dataframe_util.convert_arrow_bytes_to_pandas_df(chart.proto.datasets[0].data.data)
-        assert sorted(set(data["i"].tolist())) == order  # integers, not "1", "10", "2", …
+        for layer in spec["layer"]:  # the data goes inline, as JSON, into every layer
+            rows = layer["data"]["values"]
+            assert sorted({row["i"] for row in rows}) == order  # integers, not "1", "10", …
+            assert len(rows) == 100
         # Ten rows of labels need room: about 25 px each beyond title and axes (~100 px).
         assert spec["height"] >= 100 + 25 * 10 and spec["height"] > short, spec["height"]
 
@@ -164,6 +188,8 @@ def test_heat_maps_order_classes_numerically_and_grow_with_k(at) -> None:
 def test_bar_value_labels_only_when_they_fit(at) -> None:
     bar = chart_specs(at)[0]
     assert marks(bar) == ["bar", "text"]  # K = 3: the values sit on the bars
+    (chart,) = [c for c in at.get("vega_lite_chart")][:1]
+    assert not chart.proto.datasets and not chart.proto.data.data, "no Arrow: JSON only"
     for k in (5, 10):
         at.number_input(key="sm_K").set_value(k).run()
         bar = chart_specs(at)[0]
@@ -205,3 +231,71 @@ def test_no_raw_tex_outside_math_in_markdown(at) -> None:
     for text in texts:
         plain = re.sub(r"\$[^$]+\$|`[^`]*`|:\w+(-\w+)?\[", "", text)
         assert not re.search(r"\^|_\{|\\[a-z]", plain), text
+
+
+def test_float32_sum_overflow_is_named_not_silent(at) -> None:
+    """[88.7, 88.7, 0] in float32: e^88.7 = 3.3e38 fits (float32's largest is 3.4e38, e^88.72),
+    but e^88.7 + e^88.7 = 6.6e38 does not: the sum is inf and every p_k = finite / inf = 0."""
+    at.slider(key="sm_c").set_value(250.0).run()
+    at.button(key="preset_[88.7, 88.7, 0]").click().run()
+    assert at.slider(key="sm_c").value == 0.0  # a preset's scores are shown unshifted
+    assert at.text_input(key="sm_c_text").value == "0"
+    float32, float64 = at.dataframe[1].value, at.dataframe[2].value
+    assert list(float32.loc["naive e^s / Σe^s"]) == ["0.000000"] * 3  # no nan to warn anyone
+    # Max-shifted: s - m = [0, 0, -88.7], so p = [1, 1, e^-88.7] / (2 + e^-88.7) = [0.5, 0.5, ~0].
+    assert list(float32.loc["max-shifted"]) == ["0.500000", "0.500000", "0.000000"]
+    assert list(float64.loc["naive e^s / Σe^s"]) == ["0.500000", "0.500000", "0.000000"]
+    said = overflow_warnings(at)
+    assert said.startswith("The naive softmax in float32 gives all zeros, and no warning")
+    assert "their sum overflows to inf" in said and "float32's largest 3.4e+38" in said
+    assert "float64" not in said  # float64 holds 6.6e38 easily: no warning there
+    assert not at.error
+
+
+def test_the_shift_can_be_typed(at) -> None:
+    _, p0, _ = probabilities(at)
+    at.text_input(key="sm_c_text").input("86.25").run()  # between the slider's 0.5 steps
+    assert at.slider(key="sm_c").value == 86.25
+    s1, p1, q1 = probabilities(at)
+    np.testing.assert_array_equal(s1, np.array([1.0, 2.0, 3.0]) + 86.25)
+    np.testing.assert_allclose(q1, p0, rtol=0, atol=1e-13)
+    # s + c = [87.25, 88.25, 89.25]: only 89.25 passes float32's 88.72, and the page says so.
+    assert "float32 gives nan: $e^{s_k}$ overflowed to inf for k = 3 (" in overflow_warnings(at)
+    assert not at.error
+
+
+@pytest.mark.parametrize("typed,words", [
+    ("abc", "The shift $c$ is not a number (`abc`)"), ("1,5", "use a point for decimals"),
+    ("5000", "must be between -1000 and 1000, got `5000`"), ("nan", "NaN"),
+    ("![x](http://example.invalid/a.png)", "is not a number (`![x](http://example.inv…`)")])
+def test_a_bad_typed_shift_says_why_and_keeps_c(at, typed, words) -> None:
+    at.text_input(key="sm_c_text").input("12.5").run()
+    at.text_input(key="sm_c_text").input(typed).run()
+    (error,) = at.error
+    assert words in error.value and error.value.endswith("The shift stays at `12.5`.")
+    assert at.slider(key="sm_c").value == 12.5
+    np.testing.assert_array_equal(probabilities(at)[0], np.array([1.0, 2.0, 3.0]) + 12.5)
+    at.slider(key="sm_c").set_value(3.0).run()  # moving the slider clears the complaint
+    assert not at.error and at.text_input(key="sm_c_text").value == "3"
+
+
+def test_before_sympy_has_checked_the_lines_say_checking(open_page, tmp_path,
+                                                          monkeypatch) -> None:
+    """A server whose disk cache is empty: the page opens at once with every line and "checking…"
+    badges, then shows the verdicts when the background check is done."""
+    monkeypatch.setenv("HANDPROP_CACHE", str(tmp_path))
+    monkeypatch.setattr(core.derivations, "_memo", {})
+    monkeypatch.setattr(core.softmax, "_ahead", None)
+    monkeypatch.setattr(core.softmax, "_all_done", __import__("threading").Event())
+    at = open_page(PAGE, timeout=90)
+    text = markdown_text(at)
+    lines = sum(len(p.steps) + 1 for p in PROOFS.values())
+    assert text.count("⏳ SymPy is checking this line…") == lines + 2  # and the two at the end
+    assert ":green-badge" not in text and not at.get("download_button")
+    assert any("SymPy is checking the proofs in the background" in c.value for c in at.caption)
+    core.softmax.check_ahead().join(timeout=300)
+    at.run()
+    text = markdown_text(at)
+    assert "checking" not in text and text.count(":green-badge[✓ symbolic K]") == lines + 1
+    assert len(at.get("download_button")) == 6
+    assert len(list(tmp_path.glob("derivations/*.json"))) == len(PROOFS) + len(MISTAKES)
