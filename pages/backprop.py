@@ -1,31 +1,40 @@
-"""Backprop by hand: the homework's network, every step symbolic, numeric and checkable.
+"""Backprop by hand: one gradient-descent step of a small network, every step symbolic, numeric
+and checkable — shown by the machine (Show me) or worked by the student first (Let me try).
 
-Lesson plan: set up the problem (tables per layer) → see the network → step through the forward
-pass, loss, deltas, gradients and updates → type your own numbers and get them checked → the update
-of w11 in full → download the derivation. All numbers come from core.backprop.
+Lesson plan: whose problem it is → the tables per layer → the network → step through the forward
+pass, loss, deltas, gradients and updates → your own numbers marked, slips carried forward → the
+update of w11 in full → paste or download the problem, share its link, hand out worksheets.
+All numbers come from core.backprop; the page state lives in the URL (core.backprop.linkstate)
+and typed answers in SQLite (core.backprop.workstore), so a reload loses nothing.
 """
 
 import secrets
 from functools import partial
+from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
 
-from core.backprop import derivation, mark_all, problems, three_checks, trace_step
+from core.backprop import derivation, linkstate, mark_all, problems, three_checks, trace_step
+from core.backprop import problemfile as pf
+from core.backprop import worksheet as sheets
 from core.backprop.drawing import network_spec
 from core.backprop.functions import ACTIVATIONS, LOSSES
 from core.backprop.names import unit_names
 from core.backprop.network import EntryError
+from core.backprop.workstore import WorkStore, WorkStoreError, fingerprint, new_token
 from core.numbers import code, tex_number
 from pages import through_app
 
 NOTE = "Default weights are illustrative: the homework's Figure 1 is lost."
-HOMEWORK_SETTINGS = {"n_in": 3, "n_hidden_layers": 1, "n_out": 2, "activation": "sigmoid",
-                     "loss": "half_squared_error", "lr": 0.1}
+HOMEWORK_SETTINGS = {"activation": "sigmoid", "loss": "half_squared_error", "lr": 0.1}
+MODES = {"show": "Show me", "try": "Let me try"}
+STATUS = {"right": "✓ right", "follows": "→ follows from your numbers", "wrong": "✗ wrong",
+          "unreadable": "? not a number", "revealed": "◌ revealed", "not yet": "· not yet"}
 ss = st.session_state
 
 
-# ----------------------------------------------------------------------------- helpers
+# ----------------------------------------------------------------------------- solving
 @st.cache_resource(max_entries=64, show_spinner="SymPy is differentiating the whole loss…")
 def solve(W, b, x, y, lr, activation, loss):
     """Trace and three checks for one problem (tuples in, shared read-only out)."""
@@ -33,29 +42,93 @@ def solve(W, b, x, y, lr, activation, loss):
     return trace, three_checks(trace)
 
 
-def reset_problem(shape, seed, keep_data: bool = False) -> None:
-    """A new problem: fresh tables (new editor keys), step 1, and the old answers cleared.
+@st.cache_resource(max_entries=8)
+def work_store() -> WorkStore:
+    return WorkStore()
 
-    keep_data keeps x and y where they still fit (the shape changed, the exercise did not)."""
-    if seed is None and tuple(shape) != problems.DEFAULT_SHAPE:
-        seed = 0  # the homework only fixes the 3-2-2 net; other shapes are practice problems
-    ss.params = problems.fresh(shape, seed, ss.get("loss", "half_squared_error"),
-                               keep=ss.get("params") if keep_data else None)
-    ss.seed, ss.version, ss.step = seed, ss.get("version", 0) + 1, 0
-    ss.answers = {}
+
+# ----------------------------------------------------------------------------- whose problem
+def load(ex: pf.Exercise, origin: dict) -> None:
+    """Put a whole problem on screen: its numbers, settings and shape boxes; step 1, no answers."""
+    p = ex.params
+    ss.params = problems.Params([[list(r) for r in W] for W in p.W], [list(b) for b in p.b],
+                                list(p.x), list(p.y))
+    ss.update(lr=float(ex.lr), activation=ex.activation, loss=ex.loss, n_in=p.shape[0],
+              n_hidden_layers=len(p.shape) - 2, n_out=p.shape[-1])
+    ss.update({f"hidden_{h}": n for h, n in enumerate(p.shape[1:-1])})
+    ss.origin, ss.version, ss.step = origin, ss.get("version", 0) + 1, 0
+    ss.answers, ss.revealed = {}, set()
     for key in [k for k in ss if str(k).startswith("ans::")]:
         del ss[key]
 
 
-def new_practice_problem() -> None:
-    reset_problem(ss.params.shape, secrets.randbelow(10_000))
+def homework_exercise() -> pf.Exercise:
+    return pf.Exercise(problems.homework(), **HOMEWORK_SETTINGS)
 
 
 def homework_problem() -> None:
-    ss.update(HOMEWORK_SETTINGS, hidden_0=2)
-    reset_problem(problems.DEFAULT_SHAPE, None)
+    load(homework_exercise(), {"kind": "homework"})
 
 
+def new_practice_problem() -> None:
+    seed = secrets.randbelow(10_000)
+    params = problems.practice(ss.params.shape, seed, ss.loss)
+    load(pf.Exercise(params, ss.lr, ss.activation, ss.loss), {"kind": "practice", "seed": seed})
+
+
+def open_student(student: str, salt: str) -> None:
+    try:
+        seed = problems.student_seed(student, salt)
+    except ValueError:
+        ss.student_error = "Type your student id first."
+        return
+    ss.student_error = ""
+    params = problems.practice(ss.params.shape, seed, ss.loss)
+    load(pf.Exercise(params, ss.lr, ss.activation, ss.loss),
+         {"kind": "student", "seed": seed, "student": student.strip(), "salt": salt})
+
+
+def open_my_problem() -> None:
+    open_student(ss.get("student_id", ""), ss.get("salt", ""))
+
+
+def paste_problem() -> None:
+    try:
+        ex = pf.read_problem(ss.get("paste_text", ""))
+    except pf.ProblemFileError as err:
+        ss.paste_error = err.markdown
+        return
+    ss.paste_error = ""
+    load(ex, {"kind": "own", "note": "pasted in"})
+
+
+def origin_of_link(link: linkstate.LinkState) -> dict:
+    """Believe what a link says about its numbers only when they are those numbers."""
+    ex, kind = link.exercise, link.origin
+    if kind == "homework" and ex.params == problems.homework():
+        return {"kind": "homework"}
+    if kind == "practice" and link.seed is not None and \
+            ex.params == problems.practice(ex.shape, link.seed, ex.loss):
+        return {"kind": "practice", "seed": link.seed}
+    if kind == "student" and link.student:
+        seed = problems.student_seed(link.student, link.salt)
+        if ex.params == problems.practice(ex.shape, seed, ex.loss):
+            return {"kind": "student", "seed": seed, "student": link.student, "salt": link.salt}
+    return {"kind": "own", "note": "from a link"}
+
+
+def describe(origin: dict) -> str:
+    kind = origin["kind"]
+    if kind == "homework":
+        return "the homework problem"
+    if kind == "practice":
+        return f"practice problem {origin['seed']}"
+    if kind == "student":
+        return f"student {code(origin['student'])}'s problem"
+    return "your own problem"
+
+
+# ----------------------------------------------------------------------------- small helpers
 def table(values, rows, cols) -> pd.DataFrame:
     """Numbers as text cells: the grid's own number cells turn a typed "1e308" into 1308 and
     "abc" into an empty cell, while text reaches core's parser and its messages."""
@@ -97,33 +170,76 @@ def save_answer(name: str, key: str, version: int) -> None:
         ss.answers[name] = ss[key]
 
 
+def reveal(name: str, version: int) -> None:
+    if version == ss.version:
+        ss.revealed.add(name)
+
+
 def go_to(step: int) -> None:
     ss.step = max(0, min(step, ss.n_steps - 1))
 
 
+def status(i: int, steps, marking) -> str:
+    verdict = marking.marks[i].verdict
+    if verdict in ("right", "follows", "wrong", "unreadable"):
+        return verdict
+    return "revealed" if steps[i].name in ss.revealed else "not yet"
+
+
+def opened(i: int, steps, marking) -> bool:
+    """In Let me try, a step's numbers show once answered right (or carried) or revealed."""
+    return ss.mode == "show" or status(i, steps, marking) in ("right", "follows", "revealed")
+
+
 # ----------------------------------------------------------------------------- sections
 def start() -> None:
-    for key, default in {**HOMEWORK_SETTINGS, "hidden_0": 2, "hidden_1": 2, "hidden_2": 2}.items():
-        ss.setdefault(key, default)  # widgets read their value from here (no value= argument)
-    if "params" not in ss:
-        reset_problem(problems.DEFAULT_SHAPE, None)
+    """The first run of a session: the problem, mode and step from the URL; saved answers."""
+    if "params" in ss:
+        return
+    link = linkstate.from_query(st.query_params.to_dict())
+    ss.link_messages, ss.work = link.messages, link.work or new_token()
+    ss.student_error = ss.paste_error = ss.store_problem = ""
+    if link.exercise is not None:
+        load(link.exercise, origin_of_link(link))
+    else:
+        homework_problem()
+        if link.student:
+            ss.update(student_id=link.student, salt=link.salt)
+            open_student(link.student, link.salt)
+    ss.mode, ss.step = link.mode, link.step
+    try:
+        work = work_store().load(ss.work)
+    except WorkStoreError as err:
+        ss.store_problem, work = str(err), None
+    if work is not None and link.exercise is not None and \
+            work.fingerprint == fingerprint(link.exercise):
+        ss.answers, ss.revealed = dict(work.answers), set(work.revealed)
+    ss.saved = (fingerprint(link.exercise) if link.exercise else "", dict(ss.answers),
+                set(ss.revealed))
 
 
 def introduction() -> None:
     st.title("Backprop by hand")
+    homework = ss.origin["kind"] == "homework"
     st.markdown(
         "Do one forward and backward pass of a small network by hand, up to the update of "
-        "$w_{11}$. Every step below is a SymPy formula, the same formula with the numbers in, "
-        "and its value; type your own values to have them checked. It starts from the "
-        "pen-and-paper part of the homework: $x = [0.5, 0.1, 0.3]$, $y = [0.9, 0.1]$, "
-        "$\\eta = 0.1$, sigmoid everywhere.")
+        "$w_{11}$. Every step is a SymPy formula, the same formula with the numbers in, and its "
+        "value. In **Show me** the machine shows each step; in **Let me try** you type each "
+        "value first, and it is marked: one slip is marked once, and later work done right "
+        "from your own numbers counts. "
+        + ("The problem is the pen-and-paper part of the homework: $x = [0.5, 0.1, 0.3]$, "
+           "$y = [0.9, 0.1]$, $\\eta = 0.1$, sigmoid everywhere." if homework else
+           "The box below says whose problem is on screen."))
     st.latex(r"z^{(l)}_j = \sum_i w^{(l)}_{ji}\, a^{(l-1)}_i + b^{(l)}_j,\qquad "
              r"a^{(l)}_j = f\big(z^{(l)}_j\big),\qquad "
              r"\delta^{(l)}_j = f'\big(z^{(l)}_j\big) \sum_k w^{(l+1)}_{kj}\,\delta^{(l+1)}_k")
+    for message in ss.link_messages:
+        st.warning(f"The link was not used as it is: {message}.", icon=":material/link_off:")
 
 
 def network_settings() -> tuple[int, ...]:
-    """The sidebar: shape, activation, loss, η, and a new problem; returns the shape."""
+    """The sidebar: shape, activation, loss, η, a new problem, a student's own; returns the
+    shape. A new shape keeps every number that still fits (core.backprop.problems.reshape)."""
     with st.sidebar:
         st.subheader("Network")
         n_in = st.number_input("Inputs", 1, 6, key="n_in")
@@ -146,28 +262,63 @@ def network_settings() -> tuple[int, ...]:
         st.number_input("Learning rate η", format="%.4g", key="lr")
         st.button("New practice problem", on_click=new_practice_problem, width="stretch")
         st.button("Back to the homework problem", on_click=homework_problem, width="stretch")
+        student_box()
     shape = (int(n_in), *(int(h) for h in hidden), int(n_out))
     if shape != ss.params.shape:
-        reset_problem(shape, ss.seed, keep_data=True)
+        old = ss.get("current", ss.params)
+        seed = ss.origin.get("seed") or 0
+        note = (f"{describe(ss.origin)} in a new shape: every number that still fits is kept, "
+                f"new cells come from practice problem {seed}")
+        params = problems.reshape(old, shape, seed, loss)
+        ss.params, ss.origin = params, {"kind": "own", "note": note, "seed": seed}
+        ss.version, ss.step = ss.version + 1, 0
     return shape
 
 
-def banner(shape: tuple[int, ...]) -> None:
-    """Whose problem is on screen."""
-    act, loss = ACTIVATIONS[ss.activation].label, LOSSES[ss.loss].label
-    if ss.seed is None:
-        now = {"activation": f"activation {act}", "loss": f"loss {loss}", "lr": f"η = {ss.lr:g}"}
+def student_box() -> None:
+    with st.expander("Your own numbers (student id)"):
+        st.text_input("Student id", key="student_id", max_chars=64)
+        st.text_input("Course code", key="salt", max_chars=64,
+                      help="The code your instructor gave with the worksheets; empty if none.")
+        st.button("Open my problem", on_click=open_my_problem, width="stretch")
+        st.caption("The same numbers as your worksheet: the practice problem of your id, in "
+                   "the shape, activation and loss chosen above.")
+        if ss.student_error:
+            st.error(ss.student_error)
+
+
+def banner(trace) -> None:
+    """Whose problem is on screen, and whether its numbers have been edited since."""
+    origin, p = ss.origin, trace.problem
+    act, loss = ACTIVATIONS[p.activation].label, LOSSES[p.loss].label
+    setup = (f"{'-'.join(map(str, p.shape))} network, {act} hidden units, "
+             f"{'softmax output, ' if LOSSES[p.loss].softmax_output else ''}loss {loss}, "
+             f"η = {p.lr:g}")
+    edited = ss.current != ss.params
+    tail = " You have edited its numbers since: it is now your own problem." if edited else ""
+    if origin["kind"] == "homework":
+        now = {"activation": f"activation {act}", "loss": f"loss {loss}", "lr": f"η = {p.lr:g}"}
         changed = [text for key, text in now.items() if ss[key] != HOMEWORK_SETTINGS[key]]
         st.info("**The homework problem**"
                 + (f", changed in the sidebar: {', '.join(changed)}" if changed else "") + ". "
                 "Its weights and biases are **illustrative**: the homework's Figure 1 with the "
-                "original weights is lost.", icon=":material/info:")
-        return
-    setup = (f"{'-'.join(map(str, shape))} network, {act} hidden units, "
-             f"{'softmax output, ' if LOSSES[ss.loss].softmax_output else ''}loss {loss}, "
-             f"η = {ss.lr:g}")
-    st.info(f"**Practice problem, seed {ss.seed}**: {setup}. Weights and biases drawn uniformly "
-            "from [−1, 1], one decimal.", icon=":material/casino:")
+                "original weights is lost." + tail, icon=":material/info:")
+    elif origin["kind"] == "practice":
+        st.info(f"**Practice problem, seed {origin['seed']}**: {setup}. Weights and biases "
+                "drawn uniformly from [−1, 1], one decimal." + tail, icon=":material/casino:")
+    elif origin["kind"] == "student":
+        course = f", course code {code(origin['salt'])}" if origin["salt"] else ""
+        st.info(f"**The problem of student {code(origin['student'])}** (seed {origin['seed']}"
+                f"{course}): {setup} — the numbers of your worksheet." + tail,
+                icon=":material/badge:")
+    else:
+        st.info(f"**Your own problem**: {setup}; {origin.get('note', 'typed in')}." + tail,
+                icon=":material/edit:")
+
+
+def mode_switch() -> None:
+    st.radio("Mode", list(MODES), format_func=MODES.get, key="mode", horizontal=True,
+             help="Let me try: each step shows its formula; type the value, or reveal it.")
 
 
 def problem_tables(shape: tuple[int, ...], column) -> tuple:
@@ -215,11 +366,13 @@ def problem_tables(shape: tuple[int, ...], column) -> tuple:
         trace, checks = ss.last_good
     if ss.lr > 10:
         st.warning(f"η = {ss.lr:g} is very large: one step will overshoot wildly.")
+    ss.current = pf.exercise_of(trace).params
     return trace, checks
 
 
-def navigation(steps) -> bool:
-    """Previous / Next, show all, go to a step; returns whether all steps are shown."""
+def navigation(steps, marking) -> bool:
+    """Previous / Next, show all, go to a step (with its mark in Let me try); returns whether
+    all steps are shown."""
     ss.n_steps = len(steps)
     ss.step = min(ss.step, len(steps) - 1)
     st.subheader("Step by step")
@@ -230,47 +383,31 @@ def navigation(steps) -> bool:
                   disabled=ss.step == len(steps) - 1, width="stretch")
     show_all = nav[2].toggle("Show all steps", key="show_all")
     ss.jump = ss.step
+
+    labels = [f"{i + 1}. {s.name}"
+              + (f" — {STATUS[status(i, steps, marking)]}" if ss.mode == "try" else "")
+              for i, s in enumerate(steps)]
     nav[3].selectbox("Go to step", range(len(steps)), key="jump", label_visibility="collapsed",
-                     format_func=lambda i: f"{i + 1}. {steps[i].name}",
-                     on_change=lambda: go_to(ss.jump))
+                     format_func=labels.__getitem__, on_change=lambda: go_to(ss.jump))
     return show_all
 
 
-def network_drawing(shape, trace, column, show_all: bool) -> None:
+def network_drawing(shape, trace, marking, column, show_all: bool) -> None:
+    shown = None
+    if ss.mode == "try":
+        shown = {(s.layer, s.unit) for i, s in enumerate(trace.steps)
+                 if s.kind == "a" and opened(i, trace.steps, marking)}
     with column:
         st.subheader("The network")
         current = None if show_all else trace.steps[ss.step]
         st.vega_lite_chart(network_spec(shape, trace.problem.W, trace.problem.b,
-                                        trace.activations, current), width="stretch")
+                                        trace.activations, current, shown=shown),
+                           width="stretch")
         st.caption("Blue edges: positive weights, orange: negative. Red: the unit and edge of "
-                   "the current step. Under each unit: its activation and bias. Where the edges "
-                   "are too many to label, hover over one to see its weight.")
-
-
-def show_step(steps, i: int, checks_by_name: dict, marking) -> None:
-    s = steps[i]
-    st.markdown(f"**Step {i + 1} of {len(steps)}: ${s.label}$**")
-    st.latex(s.symbolic)
-    st.latex(s.substituted)
-    st.latex(rf"{s.label} = {tex_number(s.value)}")
-    if s.name in checks_by_name:
-        # Ten digits: enough to see three values agree within 1e-9, no more.
-        c = checks_by_name[s.name]
-        sym = "not built (shape too big for SymPy in seconds)" if c.sympy is None else \
-            f"{c.sympy:.10g}"
-        text = (f"backprop {c.traced:.10g} · SymPy diff of the whole loss {sym} · central finite "
-                f"difference {c.finite_difference:.10g}")
-        if c.agree:
-            st.success(f"Three checks agree within 1e-9: {text}", icon=":material/verified:")
-        else:
-            st.error(f"The three checks disagree: {text}. {c.note}", icon=":material/warning:")
-    key = f"ans::{ss.version}::{s.name}"
-    if key not in ss:
-        ss[key] = ss.answers.get(s.name, "")
-    st.text_input(f"Your value for ${s.label}$ (checked to 4 significant digits)", key=key,
-                  on_change=save_answer, args=(s.name, key, ss.version),
-                  placeholder="e.g. 0.5225")
-    verdict(s, marking.marks[i])
+                   "the current step. Under each unit: its activation ("
+                   + ("“?” until you answer or reveal it" if shown is not None else "") +
+                   ") and bias. Where the edges are too many to label, hover over one to see "
+                   "its weight.")
 
 
 def verdict(s, mark) -> None:
@@ -287,6 +424,39 @@ def verdict(s, mark) -> None:
         st.warning(mark.message, icon=":material/keyboard:")
 
 
+def show_step(steps, i: int, checks_by_name: dict, marking) -> None:
+    s, is_open = steps[i], opened(i, steps, marking)
+    st.markdown(f"**Step {i + 1} of {len(steps)}: ${s.label}$**")
+    st.latex(s.symbolic)
+    if is_open:
+        st.latex(s.substituted)
+        st.latex(rf"{s.label} = {tex_number(s.value)}")
+    if is_open and s.name in checks_by_name:
+        # Ten digits: enough to see three values agree within 1e-9, no more.
+        c = checks_by_name[s.name]
+        sym = "not built (shape too big for SymPy in seconds)" if c.sympy is None else \
+            f"{c.sympy:.10g}"
+        text = (f"backprop {c.traced:.10g} · SymPy diff of the whole loss {sym} · central finite "
+                f"difference {c.finite_difference:.10g}")
+        if c.agree:
+            st.success(f"Three checks agree within 1e-9: {text}", icon=":material/verified:")
+        else:
+            st.error(f"The three checks disagree: {text}. {c.note}", icon=":material/warning:")
+    key = f"ans::{ss.version}::{s.name}"
+    if key not in ss:
+        ss[key] = ss.answers.get(s.name, "")
+    box, button = st.columns([5, 1], vertical_alignment="bottom")
+    box.text_input(f"Your value for ${s.label}$ (checked to 4 significant digits)", key=key,
+                   on_change=save_answer, args=(s.name, key, ss.version),
+                   placeholder="e.g. 0.5225")
+    if not is_open:
+        button.button("Reveal", key=f"reveal::{ss.version}::{s.name}", on_click=reveal,
+                      args=(s.name, ss.version), width="stretch")
+    elif ss.mode == "try" and s.name in ss.revealed:
+        button.caption("revealed")
+    verdict(s, marking.marks[i])
+
+
 def step_through(trace, checks, marking, show_all: bool) -> None:
     checks_by_name = {c.name: c for c in checks}
     for i in range(len(trace.steps)) if show_all else [ss.step]:
@@ -295,28 +465,46 @@ def step_through(trace, checks, marking, show_all: bool) -> None:
 
 
 def check_my_work(steps, marking) -> None:
+    """The score, the first wrong step with the student's own numbers, and every step's mark."""
     st.subheader("Check my work")
     answered = marking.count("right", "follows", "wrong")
+    revealed = len(ss.revealed & {s.name for s in steps})
+    if ss.mode == "try":
+        scored = sum(m.verdict in ("right", "follows") and s.name not in ss.revealed
+                     for s, m in zip(steps, marking.marks, strict=True))
+        st.markdown(f"**Score: {scored} of {len(steps)}** — {marking.count('right')} right, "
+                    f"{marking.count('follows')} worked right from your own numbers, "
+                    f"{marking.count('wrong')} wrong, {revealed} revealed (a step revealed "
+                    "before it was answered scores nothing).")
+    if ss.store_problem:
+        st.warning(f"Your answers are not being kept: {ss.store_problem}.")
     if not answered:
         st.caption("Type your values into the steps above (any step, any order); they are "
                    "compared with the machine's to 4 significant digits, and with what your own "
                    "earlier numbers give.")
-        return
-    st.markdown(f"{marking.count('right')} right and {marking.count('follows')} worked right "
-                f"from your own numbers, of {answered} answered steps.")
-    if marking.first_wrong is None:
+    elif marking.first_wrong is None:
         st.success("Every value you typed is right or follows from your numbers.",
                    icon=":material/check_circle:")
-        return
-    s, mark = steps[marking.first_wrong], marking.marks[marking.first_wrong]
-    st.error(f"First wrong step: ${s.label}$ (step {marking.first_wrong + 1}). {mark.message} "
-             "With your numbers:", icon=":material/cancel:")
-    st.latex(mark.substituted)
+    else:
+        s, mark = steps[marking.first_wrong], marking.marks[marking.first_wrong]
+        st.error(f"First wrong step: ${s.label}$ (step {marking.first_wrong + 1}). "
+                 f"{mark.message} With your numbers:", icon=":material/cancel:")
+        st.latex(mark.substituted)
+    if ss.mode == "try":
+        with st.expander("Every step and its mark"):
+            st.dataframe(pd.DataFrame(
+                {"step": range(1, len(steps) + 1), "name": [s.name for s in steps],
+                 "your value": [m.typed for m in marking.marks],
+                 "mark": [STATUS[status(i, steps, marking)] for i in range(len(steps))]}),
+                hide_index=True, width="stretch")
 
 
 def w11_in_full(trace, unit) -> None:
     ch = trace.w11
     st.subheader("The update of $w_{11}$ in full")
+    if ss.mode == "try":
+        st.caption("In Let me try this section is shown in Show me only: it holds every value.")
+        return
     st.markdown(f"$w^{{(1)}}_{{11}}$ feeds $z^{{(1)}}_1$, which reaches the loss along "
                 f"{len(ch.paths)} path(s). The chain rule sums one product per path:")
     st.latex(ch.expression)
@@ -336,6 +524,8 @@ def w11_in_full(trace, unit) -> None:
 
 
 def all_checks(checks) -> None:
+    if ss.mode == "try":
+        return  # every gradient's value: Show me only
     n_agree = sum(c.agree for c in checks)
     with st.expander(f"All {len(checks)} gradients, three ways: {n_agree} agree within 1e-9"):
         # ✓ and ✗ rather than emoji: fonts without colour emoji draw those as empty boxes.
@@ -347,30 +537,128 @@ def all_checks(checks) -> None:
                     f"|---|---|---|---|---|\n{rows}")
 
 
-def downloads(trace, checks) -> None:
-    st.subheader("Download the derivation")
-    d1, d2 = st.columns(2)
+def paste_a_problem() -> None:
+    st.subheader("Your own problem")
+    with st.expander("Paste a whole problem (JSON)"):
+        st.caption("Shape, x, y, every weight and bias, η, activation and loss in one go; "
+                   "weights[l][j][i] connects unit i of layer l to unit j of layer l+1. The JSON "
+                   "download below pastes back too. Matt Mazur's 2-2-2 example:")
+        st.code(pf.EXAMPLE, language="json")
+        st.text_area("Problem as JSON", key="paste_text", height=160)
+        st.button("Load this problem", on_click=paste_problem)
+        if ss.paste_error:
+            st.error(f"Not loaded: {ss.paste_error}", icon=":material/error:")
+
+
+def share_link(trace) -> None:
+    query = linkstate.to_query(pf.exercise_of(trace), ss.mode, ss.step, **origin_query())
+    base = (st.context.url or "").split("?")[0] or "/backprop"
+    with st.expander("Link to this problem"):
+        st.caption("Opens exactly this problem, mode and step, on any server running handprop "
+                   "(your answers stay with you: the link does not carry them).")
+        st.code(f"{base}?{urlencode(query)}", language=None, wrap_lines=True)
+
+
+def downloads(trace, checks, marking) -> None:
+    st.subheader("Download")
+    mine = marking if ss.mode == "try" else None
+    origin = describe(ss.origin).replace("`", "")
+    d1, d2, d3, d4 = st.columns(4)
     # Written when clicked, not on every re-run: most runs never download.
-    d1.download_button("Markdown (with LaTeX)", partial(derivation.markdown, trace, checks, NOTE),
+    d1.download_button("Markdown (with LaTeX)",
+                       partial(derivation.markdown, trace, checks, NOTE, mine),
                        "backprop_step.md", "text/markdown", width="stretch", on_click="ignore")
     d2.download_button("LaTeX (.tex, compiles with pdflatex)",
-                       partial(derivation.tex, trace, checks, NOTE), "backprop_step.tex",
+                       partial(derivation.tex, trace, checks, NOTE, mine), "backprop_step.tex",
                        "application/x-tex", width="stretch", on_click="ignore")
+    d3.download_button("Problem and trace (.json)", partial(pf.trace_json, trace, origin, mine),
+                       "backprop_problem.json", "application/json", width="stretch",
+                       on_click="ignore")
+    d4.download_button("Step values (.csv)", partial(pf.steps_csv, trace, mine),
+                       "backprop_steps.csv", "text/csv", width="stretch", on_click="ignore")
+    if mine is not None:
+        st.caption("In Let me try the downloads carry your answers and their marks.")
+
+
+def make_worksheets(trace) -> None:
+    p = trace.problem
+    try:
+        options = sheets.WorksheetOptions(
+            shape=p.shape, activation=p.activation, loss=p.loss, lr=p.lr,
+            blanks=tuple(ss.sheet_blanks) or sheets.DEFAULT_BLANKS, salt=ss.sheet_salt,
+            count=int(ss.sheet_count))
+        roster = ss.sheet_roster if ss.sheet_roster.strip() else None
+        ss.sheet_zip, ss.sheet_error = sheets.zip_of(sheets.build_worksheets(options, roster)), ""
+    except sheets.WorksheetError as err:
+        ss.sheet_zip, ss.sheet_error = None, err.markdown
+
+
+def worksheets_for_a_class(trace) -> None:
+    st.subheader("Worksheets for a class")
+    with st.expander("Problem sheets and an answer key, one problem per student"):
+        st.caption("In this network's shape, activation, loss and η. With a roster (one student "
+                   "id per line) each student gets the numbers they see here under "
+                   "“Your own numbers”; without one, practice problems 1, 2, …. Also from the "
+                   "command line: python -m core.worksheet --roster FILE --out DIR.")
+        st.text_area("Roster (one student id per line; empty for numbered practice sheets)",
+                     key="sheet_roster", height=100)
+        c1, c2 = st.columns(2)
+        c1.number_input("Sheets without a roster", 1, 200, 5, key="sheet_count")
+        c2.text_input("Course code (salt)", key="sheet_salt", max_chars=64)
+        st.multiselect("Steps left blank", list(sheets.BLANK_GROUPS), key="sheet_blanks",
+                       default=list(sheets.DEFAULT_BLANKS),
+                       format_func=lambda g: f"{g}: {sheets.BLANK_GROUPS[g]}")
+        st.button("Make worksheets", on_click=make_worksheets, args=(trace,))
+        if ss.get("sheet_error"):
+            st.error(ss.sheet_error, icon=":material/error:")
+        if ss.get("sheet_zip"):
+            st.download_button("Worksheets and key (.zip)", ss.sheet_zip, "worksheets.zip",
+                               "application/zip", on_click="ignore")
+
+
+def origin_query() -> dict:
+    """Where the numbers came from, for the URL; edited numbers are the student's own."""
+    o = ss.origin
+    kind = "own" if ss.current != ss.params else o["kind"]
+    return {"origin": kind, "seed": o.get("seed") if kind != "own" else None,
+            "student": o.get("student", ""), "salt": o.get("salt", "")}
+
+
+def remember(trace) -> None:
+    """The page state into the URL, the answers into the store (only when they changed)."""
+    ex = pf.exercise_of(trace)
+    query = linkstate.to_query(ex, ss.mode, ss.step, **origin_query(), work=ss.work)
+    if query != st.query_params.to_dict():
+        st.query_params.from_dict(query)
+    snapshot = (fingerprint(ex), dict(ss.answers), set(ss.revealed))
+    if snapshot != ss.saved:
+        try:
+            work_store().save(ss.work, snapshot[0], snapshot[1], snapshot[2])
+            ss.saved, ss.store_problem = snapshot, ""
+        except WorkStoreError as err:
+            ss.store_problem = str(err)
 
 
 # ----------------------------------------------------------------------------- the lesson
 through_app("pages/backprop.py")
 start()
-introduction()
 shape = network_settings()
-banner(shape)
+introduction()
+whose = st.container()  # the banner, filled once the tables have given the numbers
+mode_switch()
 left, right = st.columns([5, 6] if max(shape) <= 4 else [6, 5])
 trace, checks = problem_tables(shape, left)
-show_all = navigation(trace.steps)
-network_drawing(shape, trace, right, show_all)
+with whose:
+    banner(trace)
 marking = mark_all(trace, ss.answers)
+show_all = navigation(trace.steps, marking)
+network_drawing(shape, trace, marking, right, show_all)
 step_through(trace, checks, marking, show_all)
 check_my_work(trace.steps, marking)
 w11_in_full(trace, unit_names(shape))
 all_checks(checks)
-downloads(trace, checks)
+paste_a_problem()
+share_link(trace)
+downloads(trace, checks, marking)
+worksheets_for_a_class(trace)
+remember(trace)

@@ -11,6 +11,9 @@
     marking.py     `mark_all`: a student's typed values, marks that carry forward
     drawing.py     the network as a Vega-Lite chart
     derivation.py  the whole step as a Markdown or .tex document
+    problemfile.py a whole problem as JSON (paste, download), the trace as JSON and CSV
+    linkstate.py   the page state in its URL: a copied link reopens the same problem
+    workstore.py   a student's typed answers in SQLite, keyed by a token of their own
 """
 
 from core.backprop.marking import Mark, Marking, mark_all

@@ -6,6 +6,7 @@ checks), updates, then ∂L/∂w11 in full as the chain rule over every path.
 
 from __future__ import annotations
 
+from core.backprop.marking import Marking
 from core.backprop.tracer import GradientCheck, Trace
 from core.export import Line, Section, to_markdown, to_tex
 from core.numbers import paren, tex_number
@@ -28,8 +29,32 @@ def _vec(name: str, values) -> str:
     return rf"{name} = \left[{', '.join(tex_number(float(v)) for v in values)}\right]"
 
 
+VERDICT_TEXT = {"right": "right", "follows": "follows from your own numbers", "wrong": "wrong",
+                "unreadable": "not a number", "blank": "not answered"}
+
+
+def answers_section(trace: Trace, marking: Marking) -> Section:
+    """The student's sheet: each answered step, its number, the mark. Typed text that is not a
+    number is never copied into the document (it could be anything)."""
+    lines = []
+    for s, m in zip(trace.steps, marking.marks, strict=True):
+        if m.verdict == "blank":
+            continue
+        typed = "?" if m.value is None else tex_number(m.value, 10)
+        note = VERDICT_TEXT[m.verdict]
+        if m.verdict in ("follows", "wrong"):
+            note += f"; from your numbers {m.expected:.6g}"
+        lines.append(Line(rf"{s.label} = {typed}", note))
+    scored = sum(m.verdict in ("right", "follows") for m in marking.marks)
+    intro = (f"{scored} of {len(marking.marks)} steps right or worked right from your own "
+             "numbers.")
+    if marking.first_wrong is not None:
+        intro += f" First wrong step: {trace.steps[marking.first_wrong].name}."
+    return Section("Your answers", intro, lines)
+
+
 def sections(trace: Trace, checks: list[GradientCheck] | None = None,
-             note: str = "") -> list[Section]:
+             note: str = "", marking: Marking | None = None) -> list[Section]:
     p = trace.problem
     checks_by_name = {c.name: c for c in checks or []}
     out_act = "softmax" if p.loss == "cross_entropy" else p.activation
@@ -76,12 +101,14 @@ def sections(trace: Trace, checks: list[GradientCheck] | None = None,
     ]
     secs.append(Section("The update of w11 in full", "The chain rule summed over every path "
                         "from w11 to the outputs; each factor evaluated.", w11_lines))
+    if marking is not None:
+        secs.append(answers_section(trace, marking))
     return secs
 
 
-def markdown(trace: Trace, checks=None, note: str = "") -> str:
-    return to_markdown(TITLE, sections(trace, checks, note))
+def markdown(trace: Trace, checks=None, note: str = "", marking: Marking | None = None) -> str:
+    return to_markdown(TITLE, sections(trace, checks, note, marking))
 
 
-def tex(trace: Trace, checks=None, note: str = "") -> str:
-    return to_tex(TITLE, sections(trace, checks, note))
+def tex(trace: Trace, checks=None, note: str = "", marking: Marking | None = None) -> str:
+    return to_tex(TITLE, sections(trace, checks, note, marking))

@@ -22,10 +22,13 @@ def _ys(n: int) -> list[float]:
     return [(n - 1) / 2 - k for k in range(n)]
 
 
-def network_data(shape, weights, biases, activations, step=None) -> dict[str, list[dict]]:
+def network_data(shape, weights, biases, activations, step=None,
+                 shown=None) -> dict[str, list[dict]]:
     """The chart's two datasets. weights[l] (n_{l+1}, n_l), biases[l] (n_{l+1},), activations[l].
 
-    `step` is a tracer Step: its unit (layer, unit) and, for a weight, its edge are lit.
+    `step` is a tracer Step: its unit (layer, unit) and, for a weight, its edge are lit. With
+    `shown` (a set of (layer, unit)), only those units' activations are written, "?" elsewhere:
+    in Let me try the drawing gives away nothing the student has not answered or revealed.
     """
     n_layers = len(shape) - 1
     lit_node = (step.layer, step.unit) if step is not None and step.unit is not None else None
@@ -36,8 +39,10 @@ def network_data(shape, weights, biases, activations, step=None) -> dict[str, li
     for ell, n in enumerate(shape):
         for j, y in enumerate(_ys(n)):
             bias = "" if ell == 0 else f"b={float(biases[ell - 1][j]):.3g}"
-            nodes.append({"x": ell, "y": y, "name": names[ell][j],
-                          "value": f"{float(activations[ell][j]):.4g}", "bias": bias,
+            value = f"{float(activations[ell][j]):.4g}"
+            if shown is not None and ell > 0 and (ell, j) not in shown:
+                value = "?"
+            nodes.append({"x": ell, "y": y, "name": names[ell][j], "value": value, "bias": bias,
                           "lit": (ell, j) == lit_node})
     for ell in range(n_layers):
         ys_in, ys_out = _ys(shape[ell]), _ys(shape[ell + 1])
@@ -96,14 +101,15 @@ def _spec(shape: tuple[int, ...], height: int) -> dict:
     return chart.to_dict()
 
 
-def network_spec(shape, weights, biases, activations, step=None, height: int = 320) -> dict:
+def network_spec(shape, weights, biases, activations, step=None, height: int = 320,
+                 shown=None) -> dict:
     """Vega-Lite spec (for st.vega_lite_chart) of the network with the step's unit/edge lit.
 
     The two datasets go inline into the layers that use them: Streamlit turns top-level named
     datasets into Arrow tables on every re-run, which cost more than drawing the rest of the page
     for these few dozen rows; inline values travel as plain JSON.
     """
-    data = network_data(shape, weights, biases, activations, step)
+    data = network_data(shape, weights, biases, activations, step, shown)
     spec = dict(_spec(tuple(int(n) for n in shape), height))  # the cached dict is never mutated
     shared = spec.pop("data", None)  # Altair hoists the data most layers share to the top
     spec["layer"] = [{**layer, "data": {"values": data[layer.get("data", shared)["name"]]}}

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 DEFAULT_SHAPE = (3, 2, 2)
+MAX_UNITS = 6  # per layer: the tables and the drawing stay readable
+MAX_HIDDEN = 3  # hidden layers
 
 
 @dataclass
@@ -64,21 +66,40 @@ def practice(shape: tuple[int, ...], seed: int, loss: str) -> Params:
     return Params(W, b, x, y)
 
 
-def fresh(shape: tuple[int, ...], seed: int | None, loss: str,
-          keep: Params | None = None) -> Params:
-    """The homework problem for its shape without a seed; otherwise a seeded practice problem.
+def check_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape as ints, or ValueError saying which limit it breaks (1–6 units per layer,
+    0–3 hidden layers)."""
+    shape = tuple(int(n) for n in shape)
+    if not 2 <= len(shape) <= MAX_HIDDEN + 2:
+        raise ValueError(f"a network has 0 to {MAX_HIDDEN} hidden layers, not {len(shape) - 2}")
+    bad = [n for n in shape if not 1 <= n <= MAX_UNITS]
+    if bad:
+        raise ValueError(f"every layer has 1 to {MAX_UNITS} units, not {bad[0]}")
+    return shape
 
-    With `keep` (the problem on screen), its x and y stay whenever they still fit the new shape:
-    adding a hidden unit should not also change the data the student is working on.
+
+def reshape(old: Params, shape: tuple[int, ...], seed: int, loss: str) -> Params:
+    """The problem on screen in a new shape: every number whose place still exists is kept,
+    only new cells get the numbers of practice problem `seed`.
+
+    Places match by index: x and y entry by entry; weight layers from the input side, except that
+    the output layer stays the output layer (adding a hidden layer keeps the first and the last
+    layer's weights, the new middle one is practice numbers).
     """
-    if seed is None and tuple(shape) == DEFAULT_SHAPE:
-        return homework()
-    p = practice(tuple(shape), 0 if seed is None else seed, loss)
-    if keep is not None and len(keep.x) == shape[0]:
-        p.x = list(keep.x)
-    if keep is not None and len(keep.y) == shape[-1]:
-        p.y = list(keep.y)
-    return p
+    new = practice(tuple(shape), seed, loss)
+    n_old, n_new = len(old.b), len(new.b)
+    pairs = {ell: ell for ell in range(min(n_old, n_new) - 1)}
+    pairs[n_new - 1] = n_old - 1
+    for ell_new, ell_old in pairs.items():
+        W, b = new.W[ell_new], new.b[ell_new]
+        for j in range(min(len(b), len(old.b[ell_old]))):
+            b[j] = old.b[ell_old][j]
+            row = old.W[ell_old][j]
+            for i in range(min(len(W[j]), len(row))):
+                W[j][i] = row[i]
+    new.x[:len(old.x)] = old.x[:len(new.x)]
+    new.y[:len(old.y)] = old.y[:len(new.y)]
+    return new
 
 
 def student_seed(student_id: str, salt: str = "") -> int:

@@ -43,7 +43,7 @@ def test_both_downloads_deliver_the_derivation(page, app_url, goto, tmp_path) ->
     the whole derivation, and the .tex must compile."""
     from core.export import compile_tex
 
-    goto(page, app_url + "/backprop", "Download the derivation")
+    goto(page, app_url + "/backprop", "Download")
     texts = {}
     for label in ("Markdown (with LaTeX)", "LaTeX (.tex, compiles with pdflatex)"):
         with page.expect_download(timeout=60_000) as info:
@@ -56,3 +56,48 @@ def test_both_downloads_deliver_the_derivation(page, app_url, goto, tmp_path) ->
     if shutil.which("pdflatex") or os.environ.get("CI"):
         ok, log = compile_tex(texts[".tex"])
         assert ok, log
+
+
+def typed(step) -> str:
+    """What a student writes: 4 significant digits, and an update with enough digits that its
+    change w − w⁺ has 4 of its own."""
+    return f"{step.value:.8g}" if step.kind in ("new_w", "new_b") else f"{step.value:.4g}"
+
+
+def test_work_the_homework_in_let_me_try_with_a_reload_in_the_middle(
+        page, app_url, goto, wait_app, homework_trace, screenshot_dir) -> None:
+    steps = homework_trace.steps
+    goto(page, app_url + "/backprop?mode=try", "Backprop by hand")
+    main = page.locator('[data-testid="stMain"]')
+    answer = main.locator('[data-testid="stTextInput"] input').first
+    for i, step in enumerate(steps):
+        expect(page.get_by_text(f"Step {i + 1} of {len(steps)}")).to_be_visible(timeout=30_000)
+        answer.fill(typed(step))
+        answer.press("Enter")
+        wait_app(page)
+        expect(main.get_by_text(f"Score: {i + 1} of {len(steps)}")).to_be_visible(
+            timeout=30_000)
+        if i == 20:  # halfway: reload the tab; answers, mode and step come back
+            page.reload()
+            wait_app(page, timeout=60_000)
+            expect(main.get_by_text(f"Score: 21 of {len(steps)}")).to_be_visible(
+                timeout=60_000)
+            expect(page.get_by_text(f"Step 21 of {len(steps)}")).to_be_visible()
+            expect(answer).to_have_value(typed(step))
+        if i < len(steps) - 1:
+            page.get_by_role("button", name="Next ▶").click()
+            wait_app(page)
+    expect(main.get_by_text("Every value you typed is right")).to_be_visible()
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+
+@pytest.mark.parametrize("mode", ["show", "try"])
+def test_screenshot_both_modes(page, app_url, goto, wait_app, screenshot_dir, mode) -> None:
+    page.set_viewport_size({"width": 1400, "height": 3000})
+    goto(page, f"{app_url}/backprop?mode={mode}&step=3", "Backprop by hand")
+    page.locator('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg'
+                 ).first.wait_for(timeout=30_000)
+    expect(page.get_by_text("Step 3 of 41")).to_be_visible()
+    if mode == "try":
+        expect(page.get_by_role("button", name="Reveal")).to_be_visible()
+    page.screenshot(path=str(screenshot_dir / f"backprop_{mode}.png"), full_page=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from core.backprop import problems
+
 PAGE = "pages/backprop.py"
 
 
@@ -30,7 +32,9 @@ def test_default_page_shows_homework_illustrative_weights_and_first_step(at) -> 
     assert "z^{(1)}_{1} = 0.09" in latex_values(at)
     assert len(at.get("vega_lite_chart")) == 1
     assert any("14 agree within 1e-9" in e.label for e in at.expander)
-    assert len(at.get("download_button")) == 2
+    assert [d.label for d in at.get("download_button")] == [
+        "Markdown (with LaTeX)", "LaTeX (.tex, compiles with pdflatex)",
+        "Problem and trace (.json)", "Step values (.csv)"]
 
 
 def test_editing_a_weight_changes_the_numbers(at) -> None:
@@ -102,7 +106,7 @@ def test_a_typed_number_with_exponent_or_page_minus_sign_is_read(at) -> None:
 
 def test_new_practice_problem_shows_its_seed(at) -> None:
     at.button[[b.label for b in at.button].index("New practice problem")].click().run()
-    seed = at.session_state["seed"]
+    seed = at.session_state["origin"]["seed"]
     assert any(f"seed {seed}" in i.value for i in at.info)
 
 
@@ -130,12 +134,19 @@ def test_a_stale_answer_box_after_a_shape_change_is_no_traceback(at) -> None:
     assert at.session_state["answers"] == {"z1^(1)": "1.5"}
 
 
-def test_changing_the_shape_keeps_x_and_y_and_the_box_says_what_changed(at) -> None:
+def test_changing_the_shape_keeps_every_number_that_fits_and_says_whose_it_is(at) -> None:
     at.number_input(key="hidden_0").set_value(3).run()
     p = at.session_state["params"]
     assert p.shape == (3, 3, 2) and p.x == [0.5, 0.1, 0.3] and p.y == [0.9, 0.1]
-    assert any("Practice problem, seed 0" in i.value and "3-3-2 network" in i.value
-               for i in at.info), [i.value for i in at.info]
+    # The homework's two hidden units keep their weights and biases; the third is new.
+    assert p.W[0][:2] == [[0.2, 0.4, -0.5], [0.3, -0.1, 0.6]] and p.b[0][:2] == [0.1, -0.2]
+    assert [row[:2] for row in p.W[1]] == [[0.5, -0.3], [0.2, 0.7]] and p.b[1] == [0.1, -0.1]
+    assert any("Your own problem" in i.value and "3-3-2 network" in i.value
+               and "the homework problem in a new shape" in i.value for i in at.info), \
+        [i.value for i in at.info]
+    # Back to two units: the homework's numbers, all of them, again.
+    at.number_input(key="hidden_0").set_value(2).run()
+    assert at.session_state["params"] == problems.homework()
     at.button[[b.label for b in at.button].index("Back to the homework problem")].click().run()
     at.selectbox(key="activation").set_value("tanh").run()
     assert any("The homework problem" in i.value and "changed in the sidebar: activation tanh"

@@ -35,3 +35,18 @@ def test_practice_inputs_are_never_zero_and_minus_zero_prints_as_zero() -> None:
     for seed in range(200):
         assert min(practice((6, 3, 2), seed, "half_squared_error").x) >= 0.1
     assert tex_number(-0.0) == "0" and tex_number(-1e-30) == r"-1 \times 10^{-30}"
+
+
+def test_reshape_keeps_every_number_that_still_fits() -> None:
+    from core.backprop.problems import homework, reshape
+
+    hw = homework()
+    wider = reshape(hw, (4, 3, 2), 5, "half_squared_error")
+    filler = practice((4, 3, 2), 5, "half_squared_error")
+    assert wider.x == hw.x + [filler.x[3]] and wider.y == hw.y
+    assert wider.W[0][0] == hw.W[0][0] + [filler.W[0][0][3]]
+    assert wider.W[0][2] == filler.W[0][2] and wider.b[0] == hw.b[0] + [filler.b[0][2]]
+    # Adding a hidden layer keeps the first layer and the output layer's weights.
+    deeper = reshape(hw, (3, 2, 2, 2), 5, "half_squared_error")
+    assert deeper.W[0] == hw.W[0] and deeper.W[2] == hw.W[1] and deeper.b[2] == hw.b[1]
+    assert reshape(wider, (3, 2, 2), 5, "half_squared_error") == hw  # and back again
