@@ -120,7 +120,9 @@ def test_a_copied_link_reopens_the_form_on_a_fresh_server(page, browser, app_url
     page.get_by_role("combobox", name="Data set").click()
     page.get_by_role("option", name="spirals", exact=True).click()
     wait_app(page)
-    expect(page).to_have_url(re.compile(r"epochs=7"), timeout=30_000)
+    # The page writes the form into its URL as it reruns: wait until all of it is there.
+    for part in ("dataset=spirals", "hidden=32%2C\\+16", "lr=0.25", "epochs=7"):
+        expect(page).to_have_url(re.compile(part), timeout=30_000)
     link = page.url.replace(app_url, fresh_app_url)
     other = browser.new_context(viewport={"width": 1400, "height": 3000})
     try:
