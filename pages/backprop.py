@@ -21,9 +21,10 @@ from core.backprop import worksheet as sheets
 from core.backprop.drawing import network_spec
 from core.backprop.functions import ACTIVATIONS, LOSSES
 from core.backprop.names import unit_names
-from core.backprop.network import EntryError
+from core.backprop.network import MAX_ABS, EntryError
+from core.backprop.tables import edits_that_fit
 from core.backprop.workstore import WorkStore, WorkStoreError, fingerprint, new_token
-from core.numbers import code, tex_number
+from core.numbers import NumberError, code, parse_number, tex_number
 from pages import through_app
 
 NOTE = "Default weights are illustrative: the homework's Figure 1 is lost."
@@ -53,8 +54,9 @@ def load(ex: pf.Exercise, origin: dict) -> None:
     p = ex.params
     ss.params = problems.Params([[list(r) for r in W] for W in p.W], [list(b) for b in p.b],
                                 list(p.x), list(p.y))
-    ss.update(lr=float(ex.lr), activation=ex.activation, loss=ex.loss, n_in=p.shape[0],
-              n_hidden_layers=len(p.shape) - 2, n_out=p.shape[-1])
+    ss.update(lr=float(ex.lr), lr_text=repr(float(ex.lr)), lr_error="", shape_error="",
+              activation=ex.activation, loss=ex.loss, n_in=p.shape[0],
+              n_hidden_layers=len(p.shape) - 2, n_out=p.shape[-1], editor_gen={})
     ss.update({f"hidden_{h}": n for h, n in enumerate(p.shape[1:-1])})
     ss.origin, ss.version, ss.step = origin, ss.get("version", 0) + 1, 0
     ss.answers, ss.revealed = {}, set()
@@ -138,7 +140,23 @@ def table(values, rows, cols) -> pd.DataFrame:
                         dtype=object)
 
 
-def editor(df: pd.DataFrame, key: str) -> pd.DataFrame:
+def editor(index: int, name: str) -> pd.DataFrame:
+    """The data editor of table `index`. A payload that deletes or adds a row, or edits a row
+    or column that is not there (a modified client), is cut to the edits that fit: the editor
+    restarts under a new key from its table with those edits in."""
+    gen = ss.editor_gen.get(index, 0)
+    key = f"{name}_{ss.version}" + (f".{gen}" if gen else "")
+    df = ss.tables[index]
+    fitting, extra = edits_that_fit(ss.get(key), len(df), list(df.columns))
+    if extra:
+        df = df.copy()
+        for row, cells in fitting.items():
+            for col, value in cells.items():
+                df.iat[row, df.columns.get_loc(col)] = value
+        ss.tables[index], ss.editor_gen[index] = df, gen + 1
+        key = f"{name}_{ss.version}.{gen + 1}"
+        st.caption("An edit that did not fit this table (a row added or deleted, or a cell "
+                   "that is not there) was ignored.")
     # Narrow fixed columns so that 6 inputs and the bias still fit without scrolling sideways.
     width = "small" if len(df.columns) <= 4 else 52
     columns = {c: st.column_config.TextColumn(c, width=width) for c in df.columns}
@@ -173,6 +191,19 @@ def save_answer(name: str, key: str, version: int) -> None:
 def reveal(name: str, version: int) -> None:
     if version == ss.version:
         ss.revealed.add(name)
+
+
+def read_lr() -> None:
+    """η as typed, through the one number parser: "1,5" or "abc" get a message, never 15 or 0."""
+    try:
+        lr = parse_number(ss.lr_text, "Learning rate η")
+        if not 0 < lr <= MAX_ABS:
+            raise NumberError("Learning rate η", f"must be above 0 and at most {MAX_ABS:g}, "
+                              "not {typed}", ss.lr_text)
+    except NumberError as err:
+        ss.lr_error = f"{err.markdown}. η stays {ss.lr:g}."
+        return
+    ss.lr, ss.lr_error = lr, ""
 
 
 def go_to(step: int) -> None:
@@ -240,16 +271,29 @@ def introduction() -> None:
 def network_settings() -> tuple[int, ...]:
     """The sidebar: shape, activation, loss, η, a new problem, a student's own; returns the
     shape. A new shape keeps every number that still fits (core.backprop.problems.reshape)."""
+    now = ss.params.shape
     with st.sidebar:
         st.subheader("Network")
-        n_in = st.number_input("Inputs", 1, 6, key="n_in")
-        n_hidden = st.number_input("Hidden layers", 0, 3, key="n_hidden_layers")
+        # No bounds and value=None: Streamlit would turn a cleared or out-of-range box into its
+        # minimum (a 1-input net); here it stays what was typed and the problem stays.
+        n_in = st.number_input("Inputs", value=None, step=1, key="n_in")
+        n_hidden = st.number_input("Hidden layers", value=None, step=1, key="n_hidden_layers")
+        hidden_ok = n_hidden is not None and 0 <= n_hidden <= problems.MAX_HIDDEN
         hidden = []
-        for h in range(n_hidden):
+        for h in range(n_hidden if hidden_ok else len(now) - 2):
             ss.setdefault(f"hidden_{h}", 2)
-            hidden.append(st.number_input(f"Units in hidden layer {h + 1}", 1, 6,
+            hidden.append(st.number_input(f"Units in hidden layer {h + 1}", value=None, step=1,
                                           key=f"hidden_{h}"))
-        n_out = st.number_input("Outputs", 1, 6, key="n_out")
+        n_out = st.number_input("Outputs", value=None, step=1, key="n_out")
+        boxes = {"Inputs": n_in, "Hidden layers": n_hidden, "Outputs": n_out,
+                 **{f"Units in hidden layer {h + 1}": n for h, n in enumerate(hidden)}}
+        shape, ss.shape_error = boxes_shape(n_in, n_hidden, hidden, n_out, boxes), ""
+        if shape is None:
+            ss.shape_error = (f"{next(k for k, v in boxes.items() if v is None)} is empty"
+                              if None in boxes.values() else ss.bad_shape)
+            st.error(f"{ss.shape_error}: the problem stays {'-'.join(map(str, now))}.",
+                     icon=":material/error:")
+            shape = now
         activation = st.selectbox("Activation", list(ACTIVATIONS), key="activation",
                                   format_func=lambda a: ACTIVATIONS[a].label)
         loss = st.selectbox("Loss", list(LOSSES), format_func=lambda lo: LOSSES[lo].label,
@@ -259,11 +303,12 @@ def network_settings() -> tuple[int, ...]:
                        f"layers use {ACTIVATIONS[activation].label}. L = −Σ y log p.")
         if ACTIVATIONS[activation].note:
             st.caption(ACTIVATIONS[activation].note)
-        st.number_input("Learning rate η", format="%.4g", key="lr")
+        st.text_input("Learning rate η", key="lr_text", on_change=read_lr, max_chars=40)
+        if ss.lr_error:
+            st.error(ss.lr_error, icon=":material/error:")
         st.button("New practice problem", on_click=new_practice_problem, width="stretch")
         st.button("Back to the homework problem", on_click=homework_problem, width="stretch")
         student_box()
-    shape = (int(n_in), *(int(h) for h in hidden), int(n_out))
     if shape != ss.params.shape:
         old = ss.get("current", ss.params)
         seed = ss.origin.get("seed") or 0
@@ -273,6 +318,21 @@ def network_settings() -> tuple[int, ...]:
         ss.params, ss.origin = params, {"kind": "own", "note": note, "seed": seed}
         ss.version, ss.step = ss.version + 1, 0
     return shape
+
+
+def boxes_shape(n_in, n_hidden, hidden, n_out, boxes: dict) -> tuple[int, ...] | None:
+    """The shape the boxes ask for, or None (and ss.bad_shape saying why) if they cannot."""
+    if None in boxes.values():
+        return None
+    if not 0 <= n_hidden <= problems.MAX_HIDDEN:
+        ss.bad_shape = f"Hidden layers must be 0 to {problems.MAX_HIDDEN}, not {n_hidden}"
+        return None
+    bad = next(((k, v) for k, v in boxes.items() if k != "Hidden layers"
+                and not 1 <= v <= problems.MAX_UNITS), None)
+    if bad:
+        ss.bad_shape = f"{bad[0]} must be 1 to {problems.MAX_UNITS}, not {bad[1]}"
+        return None
+    return (int(n_in), *(int(h) for h in hidden), int(n_out))
 
 
 def student_box() -> None:
@@ -325,15 +385,15 @@ def problem_tables(shape: tuple[int, ...], column) -> tuple:
     """The editable tables: x, y, then W and b per layer. Returns the trace and its checks."""
     params, v, unit, n_layers = ss.params, ss.version, unit_names(shape), len(shape) - 1
     if ss.get("tables_version") != v:  # the editors' starting tables, built once per problem
-        ss.tables_version = v
+        ss.tables_version, ss.editor_gen = v, {}
         ss.tables = [table([params.x], ["x"], unit[0]), table([params.y], ["y"], unit[-1])] + [
             table([row + [bj] for row, bj in zip(params.W[ell], params.b[ell], strict=True)],
                   unit[ell + 1], [*unit[ell], "b"]) for ell in range(n_layers)]
     with column:
         st.subheader("Inputs and targets")
-        x_df = editor(ss.tables[0], key=f"x_{v}")
+        x_df = editor(0, "x")
         error_for_x = st.empty()
-        y_df = editor(ss.tables[1], key=f"y_{v}")
+        y_df = editor(1, "y")
         error_for_y = st.empty()
         st.subheader("Weights and biases")
         st.caption("Row = receiving unit j, column = sending unit i: the cell is w_ji; last "
@@ -341,7 +401,7 @@ def problem_tables(shape: tuple[int, ...], column) -> tuple:
         layer_dfs, layer_errors = [], []
         for ell in range(n_layers):
             st.markdown(f"Layer {ell + 1}: $W^{{({ell + 1})}}$ and $b^{{({ell + 1})}}$")
-            layer_dfs.append(editor(ss.tables[2 + ell], key=f"W{ell}_{v}"))
+            layer_dfs.append(editor(2 + ell, f"W{ell}"))
             layer_errors.append(st.empty())
 
     W = tuple(tuple(tuple(r) for r in df.iloc[:, :-1].to_numpy().tolist()) for df in layer_dfs)

@@ -101,3 +101,20 @@ def test_screenshot_both_modes(page, app_url, goto, wait_app, screenshot_dir, mo
     if mode == "try":
         expect(page.get_by_role("button", name="Reveal")).to_be_visible()
     page.screenshot(path=str(screenshot_dir / f"backprop_{mode}.png"), full_page=True)
+
+
+def test_clearing_a_shape_box_keeps_the_problem(page, app_url, goto, wait_app) -> None:
+    """Select all in "Inputs", Backspace, Enter: the problem and its 41 steps stay (issue 15)."""
+    goto(page, app_url + "/backprop", "Backprop by hand")
+    inputs = page.get_by_label("Inputs", exact=True)
+    inputs.fill("")
+    inputs.press("Enter")
+    wait_app(page)
+    expect(page.get_by_text("Inputs is empty: the problem stays 3-2-2")).to_be_visible(
+        timeout=30_000)
+    expect(page.get_by_text("Step 1 of 41")).to_be_visible()
+    inputs.fill("3")
+    inputs.press("Enter")
+    wait_app(page)
+    expect(page.get_by_text("Inputs is empty")).to_have_count(0)
+    expect(page.get_by_text("The homework problem", exact=False).first).to_be_visible()

@@ -151,3 +151,74 @@ def test_changing_the_shape_keeps_every_number_that_fits_and_says_whose_it_is(at
     at.selectbox(key="activation").set_value("tanh").run()
     assert any("The homework problem" in i.value and "changed in the sidebar: activation tanh"
                in i.value for i in at.info), [i.value for i in at.info]
+
+
+# ----------------------------------------------------------------------------- issue 15
+@pytest.mark.parametrize("key,value,complaint", [
+    ("n_in", None, "Inputs is empty"),
+    ("n_in", 0, "Inputs must be 1 to 6, not 0"),
+    ("n_in", 99, "Inputs must be 1 to 6, not 99"),
+    ("n_out", -1, "Outputs must be 1 to 6, not -1"),
+    ("hidden_0", None, "Units in hidden layer 1 is empty"),
+    ("n_hidden_layers", 7, "Hidden layers must be 0 to 3, not 7"),
+])
+def test_a_cleared_or_out_of_range_shape_box_keeps_the_problem_and_says_why(
+        at, key, value, complaint) -> None:
+    answer_box(at, "z1^(1)").input("0.09").run()
+    at.number_input(key=key).set_value(value).run()
+    assert at.session_state["params"] == problems.homework()
+    assert any(e.value.startswith(f"{complaint}: the problem stays 3-2-2")
+               for e in at.sidebar.error), [e.value for e in at.sidebar.error]
+    assert at.session_state["answers"] == {"z1^(1)": "0.09"}  # the student's work is kept
+    at.number_input(key=key).set_value(3 if key == "n_in" else (1 if key == "n_hidden_layers"
+                                                                  else 2)).run()
+    assert at.session_state["params"] == problems.homework()  # the same weights, not new ones
+    assert not at.sidebar.error
+
+
+@pytest.mark.parametrize("typed,complaint", [
+    ("1,5", "use a point for decimals"),
+    ("abc", "is not a number (`abc`)"),
+    ("1e308", "must be above 0 and at most 1e+06, not `1e308`"),
+    ("0", "must be above 0"),
+    ("![x](http://example.com/x.png)", "(`![x](http://example.com…`)"),
+])
+def test_a_learning_rate_that_is_not_usable_is_refused_not_changed(at, typed, complaint) -> None:
+    at.text_input(key="lr_text").input(typed).run()
+    assert at.session_state["lr"] == 0.1
+    assert any(complaint in e.value and "η stays 0.1" in e.value for e in at.sidebar.error), \
+        [e.value for e in at.sidebar.error]
+    at.text_input(key="lr_text").input("0.5").run()
+    assert at.session_state["lr"] == 0.5 and not at.sidebar.error
+    assert at.session_state["last_good"][0].problem.lr == 0.5
+
+
+@pytest.mark.parametrize("table,delta", [
+    ("x", {"edited_rows": {99: {"x1": "0.3"}}, "added_rows": [], "deleted_rows": []}),
+    ("x", {"edited_rows": {}, "added_rows": [], "deleted_rows": [0]}),
+    ("W0", {"edited_rows": {}, "added_rows": [], "deleted_rows": [0]}),
+    ("W1", {"edited_rows": {0: {"zz": "0.3"}}, "added_rows": [], "deleted_rows": []}),
+    ("y", {"edited_rows": {}, "added_rows": [{"ŷ1": "1"}], "deleted_rows": []}),
+    ("y", {"edited_rows": {"a": 1}, "added_rows": [], "deleted_rows": []}),
+])
+def test_a_modified_clients_table_payload_is_ignored(at, table, delta) -> None:
+    at.session_state[f"{table}_{at.session_state['version']}"] = delta
+    at.run()  # the fixture fails the test on any exception (IndexError, KeyError before)
+    assert any("did not fit this table" in c.value for c in at.caption)
+    assert at.session_state["last_good"][0].problem.shape == (3, 2, 2)
+
+
+def test_the_edits_that_fit_survive_a_payload_that_does_not(at) -> None:
+    key = f"W0_{at.session_state['version']}"
+    at.session_state[key] = {"edited_rows": {0: {"x1": "0.4"}, 99: {"x1": "9"}},
+                             "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert at.session_state["last_good"][0].problem.W[0][0, 0] == 0.4  # row 0 kept, 99 ignored
+    assert "z^{(1)}_{1} = 0.19" in latex_values(at)
+
+
+def test_a_student_id_is_quoted_as_code_in_the_banner(at) -> None:
+    at.text_input(key="student_id").input("**big** ![i](http://e.com)").run()
+    at.button[[b.label for b in at.button].index("Open my problem")].click().run()
+    assert any("student `**big** ![i](http://e.c…`" in i.value for i in at.info), \
+        [i.value for i in at.info]
