@@ -9,6 +9,9 @@ Training runs in a background thread (core.mlp.jobs) that writes every record to
 lives in st.session_state and the live panel is a fragment that redraws itself while the job runs.
 The form's values live in the session's own dict (`ss["train_form"]`, see core.mlp.form), and
 every box is given its value from it, so a box the browser rebuilds never comes back blank.
+The form also lives in the page's URL (a copied link reopens it) and loads from a run's settings
+file. (Longer than most pages: a form of twenty settings, your own CSV data, the live panel and
+the runs table are four lessons on one page; each is its own named section below.)
 """
 
 from __future__ import annotations

@@ -12,6 +12,10 @@ possible pixel value (so images land in [0, 1]); "standardise" maps x ↦ (x −
 training set's pixel mean μ and standard deviation σ (one number each, as in the homework
 reports). A CSV file's features are always standardised column by column, x_j ↦ (x_j − μ_j)/σ_j,
 since its columns need not share a scale.
+
+(Over 300 lines: every set's loading goes through the one split-and-preprocess path here, so
+that all of them are split and described alike; the file formats live in mnist_cifar.py and
+csvdata.py.)
 """
 
 from __future__ import annotations

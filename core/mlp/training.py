@@ -3,6 +3,9 @@
 A `TrainingRun` owns one model, one optimiser and one data set. `run()` is a generator that
 yields a record (a JSON-safe dict) after every epoch and, when asked, every `eval_every` steps,
 so a page can draw curves while training goes on and a script can print them.
+
+(Over 300 lines because TrainConfig and the loop that reads every one of its fields belong
+together; the ranges themselves are in core.mlp.settings.)
 """
 
 from __future__ import annotations

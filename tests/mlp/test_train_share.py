@@ -76,6 +76,12 @@ def test_a_runs_settings_download_and_load_back_into_the_form(open_page, run_sto
     assert fresh.text_input(key="f_lr").value == "0.005"
     assert fresh.text_input(key="f_epochs").value == "2"
     assert fresh.selectbox(key="f_optimizer").value == "adam"
+    # the same file uploaded instead of pasted, into another session
+    other = open_page("pages/train.py", timeout=TIMEOUT)
+    other.file_uploader(key="settings_file").set_value(("run.json", text.encode(),
+                                                        "application/json")).run()
+    other.button(key="load_settings").click().run()
+    assert other.text_input(key="f_hidden").value == "12"
     fresh.text_area(key="settings_paste").set_value('{"lr": "**fast**"}')
     fresh.button(key="load_settings").click().run()
     assert any("cannot be loaded" in e.value and "`**fast**`" in e.value for e in fresh.error)
