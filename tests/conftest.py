@@ -46,7 +46,19 @@ SYSTEM_TOOLS = {
                 "(Debian) or set HANDPROP_CHROMIUM"),
     "tex": (lambda: shutil.which("pdflatex") is not None,
             "pdflatex is not installed: `apt-get install texlive-latex-base` (Debian)"),
+    # The run store's PostgreSQL half (tests/pg_server.py starts a throw-away server).
+    "postgres": (lambda: _pg_ready(),
+                 "PostgreSQL is not installed: `apt-get install postgresql` (Debian), and "
+                 "psycopg: `pip install -r requirements.txt`"),
 }
+
+
+def _pg_ready() -> bool:
+    from tests.pg_server import find_pg_bin, psycopg_missing
+
+    return find_pg_bin() is not None and psycopg_missing() is None
+
+
 _skipped_for: dict[str, int] = {}
 
 

@@ -320,7 +320,7 @@ class RunJob:
             live.status, live.message = RunStatus(status), message
 
         live.status = RunStatus.QUEUED
-        live.task = Task(config=_settings_of(live.config), db=str(self.store.path),
+        live.task = Task(config=_settings_of(live.config), db=self.store.location,
                          label=live.label, sweep=self.sweep, on_start=started,
                          on_record=record, on_end=ended)
         self.pool.submit(live.task)

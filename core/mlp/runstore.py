@@ -1,9 +1,11 @@
 """Runs that last: every training run and every record it makes, in one database.
 
-The database is a SQLite file by default (`core.mlp.store_sqlite`; the tables are declared in
-`core.mlp.store_schema`). A store is opened only when the file is a run database, a fresh one or
-an older version of one (upgraded in place); a zero-byte, foreign or unreadable file raises
-`RunStoreError` with what to do, and is never replaced or given tables of ours.
+The database is a SQLite file by default (`core.mlp.store_sqlite`), or a PostgreSQL database
+when HANDPROP_DB is a postgresql:// URL (`core.mlp.store_postgres`); the tables are declared
+once for both in `core.mlp.store_schema`. A store is opened only when the file is a run
+database, a fresh one or an older version of one (upgraded in place); a zero-byte, foreign or
+unreadable file raises `RunStoreError` with what to do, and is never replaced or given tables
+of ours.
 
 One bad row never hides the others: a run whose settings or records are not JSON, or that sits
 on a damaged page of the file, is skipped, named once in the log and in `problems`, and the rest
@@ -29,6 +31,7 @@ from typing import Any
 
 from core.mlp.records import Record
 from core.mlp.status import STORED, RunStatus
+from core.mlp.store_postgres import PostgresBackend, is_postgres_url, masked
 from core.mlp.store_schema import (
     RECORD_COLUMNS,
     RUN_COLUMNS,
@@ -54,11 +57,14 @@ class RunStoreError(RuntimeError):
     """The database cannot be used as the run store; the message says why and what to do."""
 
 
-def default_db_path() -> Path:
-    """$HANDPROP_DB, else $XDG_DATA_HOME/handprop/runs.sqlite3 (~/.local/share by default)."""
+def default_db_path() -> Path | str:
+    """$HANDPROP_DB, else $XDG_DATA_HOME/handprop/runs.sqlite3 (~/.local/share by default).
+
+    A postgresql:// URL is returned as it is (a str; shown by `RunStore.path` without its
+    password)."""
     explicit = os.environ.get("HANDPROP_DB")
     if explicit:
-        return Path(explicit).expanduser()
+        return explicit if is_postgres_url(explicit) else Path(explicit).expanduser()
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "handprop" / "runs.sqlite3"
 
@@ -115,13 +121,21 @@ def _json_object(text: Any, what: str) -> dict:
 
 
 class RunStore:
-    """The run database at `path` (default: `default_db_path()`)."""
+    """The run database at `path`: a SQLite file, or a postgresql:// URL (default:
+    `default_db_path()`). `location` is what another process opens the same store with;
+    `path` is the file, or the URL without its password."""
 
     def __init__(self, path: str | os.PathLike | None = None, *,
                  stale_after: float = STALE_AFTER_S) -> None:
-        self.path = Path(path) if path is not None else default_db_path()
+        where = default_db_path() if path is None else path
         self.stale_after = stale_after
-        self.db = SqliteBackend(self.path)
+        if isinstance(where, str) and is_postgres_url(where):
+            self.location, self.path = where, masked(where)
+            self.db: SqliteBackend | PostgresBackend = PostgresBackend(where)
+        else:
+            self.path = Path(where).expanduser()
+            self.location = str(self.path)
+            self.db = SqliteBackend(self.path)
         self.problems: dict[str, str] = {}  # what could not be read → why, each noted once
         self._open()
 
@@ -147,9 +161,10 @@ class RunStore:
             self.db.configure()
             if version == 0:
                 with self.db.tx() as con:
+                    self.db.lock_schema(con)  # two servers starting at once create it once
                     for statement in create_statements(self.db.dialect):
                         con.execute(statement)
-                    con.execute("INSERT INTO handprop_schema (version) VALUES (?)",
+                    con.execute(self.db.sql("INSERT INTO handprop_schema (version) VALUES (?)"),
                                 (SCHEMA_VERSION,))
             elif version == 1:
                 self._upgrade_from_v1()
@@ -236,13 +251,14 @@ class RunStore:
         val = record.get("val_acc")
         val = float(val) if isinstance(val, int | float) and math.isfinite(val) else None
         with self.db.tx() as con:
+            # The run's row first, locked: concurrent writers of one run take turns for seq.
+            best = con.execute(self.db.sql("SELECT best_val_acc FROM runs WHERE id = ?"
+                                           + self.db.row_lock), (run_id,)).fetchone()
             (seq,) = con.execute(self.db.sql(
                 "SELECT COALESCE(MAX(seq) + 1, 0) FROM records WHERE run_id = ?"),
                 (run_id,)).fetchone()
             con.execute(self.db.sql("INSERT INTO records (run_id, seq, data) VALUES (?, ?, ?)"),
                         (run_id, seq, data))
-            best = con.execute(self.db.sql("SELECT best_val_acc FROM runs WHERE id = ?"),
-                               (run_id,)).fetchone()
             if best is not None and best[0] is not None and (val is None or best[0] >= val):
                 val = best[0]
             con.execute(self.db.sql(

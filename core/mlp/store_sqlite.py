@@ -27,6 +27,7 @@ class SqliteBackend:
     """What the run store needs of SQLite: connections, transactions and a few dialect words."""
 
     dialect = "sqlite"
+    row_lock = ""  # BEGIN IMMEDIATE already holds the whole file's write lock
     errors: tuple[type[Exception], ...] = (sqlite3.Error,)
 
     def __init__(self, path: Path) -> None:
@@ -93,6 +94,10 @@ class SqliteBackend:
     @staticmethod
     def sql(text: str) -> str:
         return text
+
+    @staticmethod
+    def lock_schema(con: sqlite3.Connection) -> None:
+        """Nothing: the write transaction already has the file to itself."""
 
     def tables(self) -> set[str]:
         rows = self.con().execute(

@@ -223,7 +223,10 @@ def _worker_main(conn: Connection, stop: Any) -> None:
         if message is None:
             return
         _, config, label, sweep, db = message
-        _train_one(conn, stop, config, label, sweep, db, stores, data)
+        try:
+            _train_one(conn, stop, config, label, sweep, db, stores, data)
+        except (BrokenPipeError, EOFError, OSError):
+            return  # the server has gone: nobody is listening any more
 
 
 def _train_one(conn: Connection, stop: Any, config: dict, label: str, sweep: str, db: str,

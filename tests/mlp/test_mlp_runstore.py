@@ -1,4 +1,8 @@
-"""The run store: records round-trip, survive a killed writer, and two writers lose nothing."""
+"""The run store: records round-trip, survive a killed writer, and two writers lose nothing.
+
+Every test that takes `run_store` runs twice: on a SQLite file and on a throw-away PostgreSQL
+server (tests/pg_server.py; marked `postgres`, skipped with the install hint where PostgreSQL is
+missing, failed under CI=true)."""
 
 from __future__ import annotations
 
@@ -19,8 +23,19 @@ import pytest
 
 from core.mlp.jobs import RunJob, record_run
 from core.mlp.runstore import RunStore, default_db_path, records_frame_flat, runs_table
+from tests.pg_server import pg_cluster, pg_database  # noqa: F401 - fixtures used by run_store
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def run_store(request, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RunStore:
+    """An empty run store of this test's own, on each back end; also what HANDPROP_DB names,
+    so the processes a test starts open the same one."""
+    where = str(tmp_path / "runs.sqlite3") if request.param == "sqlite" else \
+        request.getfixturevalue("pg_database")
+    monkeypatch.setenv("HANDPROP_DB", where)
+    return RunStore(where)
 
 
 def _record(i: int) -> dict:
@@ -42,7 +57,7 @@ def test_db_path_from_env_then_xdg_then_home(tmp_path, monkeypatch) -> None:
 
 
 def test_records_round_trip_with_best_final_and_csv(run_store: RunStore) -> None:
-    assert run_store.path == Path(os.environ["HANDPROP_DB"])
+    assert run_store.location == os.environ["HANDPROP_DB"]
     run_id = run_store.create_run({"dataset": "digits", "hidden": [64], "lr": 0.5}, label="η = 0.5")
     records = [_record(i) for i in range(4)]
     records[2]["val_acc"] = 0.9  # the best is not the last
@@ -284,3 +299,22 @@ def test_time_left_follows_the_training_rate_not_the_set_up(run_store: RunStore)
     assert job.progress()[1] == pytest.approx(6.5, rel=0.02)
     live.records[:] = live.records[:1]
     assert job.progress()[1] is None  # one record is no rate yet
+
+
+def test_the_schema_version_is_recorded_once_and_reopening_keeps_it(run_store) -> None:
+    from core.mlp.store_schema import SCHEMA_VERSION
+
+    run = run_store.create_run({"lr": 1})
+    again = RunStore(run_store.location)  # a second server opening the same store
+    rows = again.db.con().execute("SELECT version FROM handprop_schema").fetchall()
+    assert {v for (v,) in rows} == {SCHEMA_VERSION}
+    assert [r.id for r in again.list_runs()] == [run]
+
+
+
+def test_a_postgres_url_is_shown_without_its_password() -> None:
+    from core.mlp.store_postgres import masked
+
+    assert masked("postgresql://app:s3cr:t@db:5432/handprop") == \
+        "postgresql://app:***@db:5432/handprop"
+    assert masked("postgresql://app@db/handprop") == "postgresql://app@db/handprop"
