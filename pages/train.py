@@ -38,6 +38,7 @@ from core.mlp.form import (
     form_sweep,
     from_query,
     settings_json,
+    shown,
     to_query,
     uploads,
 )
@@ -154,7 +155,8 @@ def set_form(values: dict[str, Any], told: list[str] | None = None) -> None:
     `told`) are told through the Session State API, which is what makes a browser redraw a box
     it already has."""
     ss["train_form"] = values
-    told = [n for n in values if n in BOXES] if told is None else told
+    if told is None:  # the boxes this form shows (a hidden one gets its value when it shows)
+        told = [n for n in values if n in BOXES and shown(values, n)]
     for name in told:
         ss[f"f_{name}"] = values[name]
     ss["train_form_told"] = set(told)
