@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from tests.mlp.test_mlp_store_damage import _v1_database
+from tests.pg_server import pg_cluster, pg_database  # noqa: F401 - fixtures
 
 
 def _texts(at, kind: str) -> str:
@@ -64,3 +67,32 @@ def test_records_of_run_defaults_to_the_newest_run(open_page, run_store) -> None
     assert at.selectbox(key="records_id").value == second  # a new run: its records first
     at.selectbox(key="records_id").set_value(first).run()
     assert at.selectbox(key="records_id").value == first  # the student's own choice stays
+
+
+@pytest.mark.postgres
+def test_a_run_made_elsewhere_on_postgres_is_listed_overlaid_and_downloadable(
+        open_page, request, monkeypatch) -> None:
+    """Two servers, one PostgreSQL database: a run trained by another process (here the
+    command line) is in this server's runs table, overlays and downloads."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    url = request.getfixturevalue("pg_database")
+    done = subprocess.run(
+        [sys.executable, "-m", "core.train", "--dataset", "xor", "--hidden", "4", "--epochs",
+         "3", "--batch-size", "50", "--db", url],
+        cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    monkeypatch.setenv("HANDPROP_DB", url)
+    at = open_page("pages/train.py")
+    (table,) = [d for d in at.dataframe if "best val acc" in d.value.columns]
+    (run_id,) = table.value["run"]
+    assert table.value["label"].tolist() == ["command line"]
+    assert table.value["records"].tolist() == [3]
+    at.multiselect(key="overlay_ids").select(run_id).run()
+    overlaid = [c for c in at.get("vega_lite_chart") if '"run"' in c.proto.spec]
+    assert overlaid  # the overlay charts draw its records
+    assert "Stored in postgresql://" in " ".join(
+        c.value for c in at.caption)
