@@ -245,7 +245,7 @@ def wrong_line() -> None:
 
 def until_checked() -> None:
     """While SymPy is still checking in the background, look again every second."""
-    if not (all(ready(key) for key in PROOFS) and mistake_ready(ss.sm_mistake)):
+    if not (all(ready(key) for key in PROOFS) and mistake_ready(ss.get("sm_mistake", 0))):
         check_ahead()
         waiting()
 
@@ -253,7 +253,7 @@ def until_checked() -> None:
 # ---------------------------------------------------------------- helpers
 @st.fragment(run_every=1.0)
 def waiting() -> None:
-    if all(ready(key) for key in PROOFS) and mistake_ready(ss.sm_mistake):
+    if all(ready(key) for key in PROOFS) and mistake_ready(ss.get("sm_mistake", 0)):
         st.rerun()  # the whole page, now with every verdict
     st.caption("⏳ SymPy is checking the proofs in the background (once per server)…")
 

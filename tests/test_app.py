@@ -27,6 +27,20 @@ def test_page_runs_and_shows_title_and_formula(open_page, path: str, title: str)
     assert has_latex, f"{path} shows no formula"
 
 
+def test_app_starts_checking_the_softmax_proofs_in_the_background(open_page,
+                                                                   monkeypatch) -> None:
+    """Any page's first run (here Home's) starts the one thread that checks the Softmax proofs,
+    so that nobody opening the Softmax page waits for SymPy."""
+    import core.softmax
+
+    monkeypatch.setattr(core.softmax, "_ahead", None)  # as on a fresh server
+    open_page("pages/home.py")
+    thread = core.softmax._ahead
+    assert thread is not None and thread.name == "softmax-check-ahead" and thread.daemon
+    assert core.softmax.check_ahead() is thread, "one thread per server, not one per run"
+    thread.join(timeout=300)
+
+
 def test_page_fixture_fails_on_any_page_exception() -> None:
     """The guard every AppTest of the suite runs under (conftest.fail_on_exceptions) must fail
     on a traceback in a page, also when a widget's own run() brings it."""

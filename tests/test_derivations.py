@@ -24,6 +24,8 @@ from core.derivations import (
     falsify,
     fingerprint,
     plain,
+    remembered,
+    remembered_line,
     sections,
 )
 from core.export import compile_tex, to_markdown, to_tex
@@ -211,3 +213,20 @@ def test_checked_line_remembers_one_line(tmp_path, fresh_memo) -> None:
     derivations._memo.clear()
     assert checked_line(SLIP, 1, [Simplify(CTX, decides=True)], tmp_path) == line
     assert len(list(tmp_path.glob("*.json"))) == 1
+
+
+def test_remembered_answers_at_once_and_never_checks(tmp_path, fresh_memo, monkeypatch) -> None:
+    """What a page asks while SymPy may still be at work: the result if known, else None."""
+    ways = [Simplify(CTX)]
+    with monkeypatch.context() as m:
+        m.setattr(derivations, "check_derivation", lambda *a: pytest.fail("checked"))
+        m.setattr(derivations, "check_line", lambda *a: pytest.fail("checked"))
+        assert remembered(PRODUCT, ways, tmp_path) is None
+        assert remembered_line(SLIP, 1, ways, tmp_path) is None
+    made = checked(PRODUCT, ways, tmp_path)
+    line = checked_line(SLIP, 1, ways, tmp_path)
+    assert remembered(PRODUCT, ways, tmp_path) is made
+    derivations._memo.clear()  # a new process: read from disk
+    assert remembered(PRODUCT, ways, tmp_path).every_line == made.every_line
+    assert remembered_line(SLIP, 1, ways, tmp_path) == line
+    assert remembered(SLIP, ways, tmp_path) is None  # another derivation: not confused
