@@ -23,6 +23,7 @@ import contextlib
 import multiprocessing as mp
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
@@ -30,7 +31,11 @@ from typing import Any
 
 from core.mlp.status import RunStatus
 
-__all__ = ["WorkerPool", "Task", "pool_size"]
+__all__ = ["WorkerPool", "Task", "pool_size", "STOP_GRACE_S"]
+
+# A run told to stop ends at its next minibatch; one that has not within this many seconds (a
+# huge minibatch, a stuck loader) has its worker ended, so Stop is never left waiting.
+STOP_GRACE_S = 3.0
 
 
 def pool_size() -> int:
@@ -63,6 +68,7 @@ class Task:
     state: str = RunStatus.QUEUED
     ended: threading.Event = field(default_factory=threading.Event)
     _worker: Any = None
+    _stop_at: float | None = None  # time.monotonic() when Stop was asked for
 
 
 class _Worker:
@@ -116,6 +122,7 @@ class WorkerPool:
                 queued = False
                 if task._worker is not None:
                     task._worker.stop.set()
+                    task._stop_at = task._stop_at or time.monotonic()
         if queued:
             self._end(task, None, RunStatus.SKIPPED, "not started: stopped while queued")
 
@@ -159,6 +166,10 @@ class WorkerPool:
                     self._receive(waiting[ready])
                 elif ready in dying and not dying[ready].process.is_alive():
                     self._replace(dying[ready])
+            for w in waiting.values():
+                stop_at = w.task._stop_at if w.task is not None else None
+                if stop_at is not None and time.monotonic() - stop_at > STOP_GRACE_S:
+                    w.process.kill()  # its sentinel fires next: _replace ends the run
 
     def _receive(self, w: _Worker) -> None:
         try:
@@ -183,25 +194,30 @@ class WorkerPool:
     def _replace(self, w: _Worker) -> None:
         code = w.process.exitcode
         task, w.task = w.task, None
-        if task is not None:
+        if task is not None and task._stop_at is not None:
+            why = (f"stopped: it did not reach its next minibatch within {STOP_GRACE_S:.0f} s, "
+                   "so its worker was ended; its records are kept")
+            self._close_in_store(task, RunStatus.STOPPED, why)
+            self._end(task, task.run_id, RunStatus.STOPPED, why)
+        elif task is not None:
             why = (f"the worker process training it died (killed by signal {-code})"
                    if code is not None and code < 0 else
                    f"the worker process training it died (exit code {code})")
-            self._fail_in_store(task, why)
+            self._close_in_store(task, RunStatus.FAILED, why)
             self._end(task, task.run_id, RunStatus.FAILED, why)
         with self._lock:
             i = self._workers.index(w)
             self._workers[i] = _Worker(self._ctx)
             self.replaced += 1
 
-    def _fail_in_store(self, task: Task, why: str) -> None:
+    def _close_in_store(self, task: Task, status: RunStatus, why: str) -> None:
         from core.mlp.runstore import RunStore
 
         try:
             store = RunStore(task.db)
             if task.run_id is None:
                 task.run_id = store.create_run(task.config, label=task.label, sweep=task.sweep)
-            store.finish_run(task.run_id, RunStatus.FAILED, message=why)
+            store.finish_run(task.run_id, status, message=why)
             store.close()
         except Exception:  # noqa: BLE001 - the store's own trouble must not kill the pool
             pass

@@ -124,3 +124,24 @@ def test_bad_settings_in_a_worker_fail_the_run_in_words(pool, run_store) -> None
     live = job.runs[0]
     assert live.status == RunStatus.FAILED and live.message
     assert run_store.get_run(live.run_id).status == "failed"
+
+
+def test_stop_ends_even_a_run_stuck_in_one_huge_minibatch(pool, run_store) -> None:
+    """Three 4096-wide layers on all of digits in one minibatch: seconds per step. Stop ends
+    it within the grace period anyway (its worker is ended), as stopped, not failed."""
+    from core.mlp.workers import STOP_GRACE_S
+
+    cfg = TrainConfig(dataset="digits", hidden=(4096, 4096, 4096), epochs=100,
+                      batch_size=2000, lr=0.01)
+    job = RunJob(run_store, [("huge", cfg)], pool=pool).start()
+    _wait(lambda: job.runs[0].run_id is not None)
+    time.sleep(0.5)  # well inside its first minibatch
+    t = time.monotonic()
+    job.stop()
+    assert job.join(STOP_GRACE_S + 10)
+    assert time.monotonic() - t < STOP_GRACE_S + 5
+    live = job.runs[0]
+    assert live.status == RunStatus.STOPPED and "worker was ended" in live.message
+    assert run_store.get_run(live.run_id).status == "stopped"
+    again = RunJob(run_store, [("after", _cfg(2))], pool=pool).start()
+    assert again.join(120) and again.runs[0].status == RunStatus.FINISHED
