@@ -12,12 +12,22 @@ import secrets
 from functools import partial
 from urllib.parse import urlencode
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.backprop import derivation, linkstate, mark_all, problems, three_checks, trace_step
+from core.backprop import (
+    derivation,
+    linkstate,
+    mark_all,
+    problems,
+    three_checks,
+    trace_batch,
+    trace_step,
+)
 from core.backprop import problemfile as pf
 from core.backprop import worksheet as sheets
+from core.backprop.batchmarking import mark_batch
 from core.backprop.drawing import network_spec
 from core.backprop.functions import ACTIVATIONS, LOSSES
 from core.backprop.names import unit_names
@@ -30,6 +40,7 @@ from pages import through_app
 NOTE = "Default weights are illustrative: the homework's Figure 1 is lost."
 HOMEWORK_SETTINGS = {"activation": "sigmoid", "loss": "half_squared_error", "lr": 0.1}
 MODES = {"show": "Show me", "try": "Let me try"}
+VIEWS = {"one": "One example", "matrix": "Matrix form (a minibatch)"}
 STATUS = {"right": "✓ right", "follows": "→ follows from your numbers", "wrong": "✗ wrong",
           "unreadable": "? not a number", "revealed": "◌ revealed", "not yet": "· not yet"}
 ss = st.session_state
@@ -227,7 +238,7 @@ def start() -> None:
     """The first run of a session: the problem, mode and step from the URL; saved answers."""
     if "params" in ss:
         return
-    link = linkstate.from_query(st.query_params.to_dict())
+    link = linkstate.from_query(ss.pop("link_query", None) or st.query_params.to_dict())
     ss.link_messages, ss.work = link.messages, link.work or new_token()
     ss.student_error = ss.paste_error = ss.store_problem = ""
     if link.exercise is not None:
@@ -377,8 +388,12 @@ def banner(trace) -> None:
 
 
 def mode_switch() -> None:
-    st.radio("Mode", list(MODES), format_func=MODES.get, key="mode", horizontal=True,
-             help="Let me try: each step shows its formula; type the value, or reveal it.")
+    ss.setdefault("view", "one")
+    mode, view = st.columns(2)
+    mode.radio("Mode", list(MODES), format_func=MODES.get, key="mode", horizontal=True,
+               help="Let me try: each step shows its formula; type the value, or reveal it.")
+    view.radio("View", list(VIEWS), format_func=VIEWS.get, key="view", horizontal=True,
+               help="The matrix form works the same step for B examples at once.")
 
 
 def problem_tables(shape: tuple[int, ...], column) -> tuple:
@@ -463,11 +478,10 @@ def network_drawing(shape, trace, marking, column, show_all: bool) -> None:
         st.vega_lite_chart(network_spec(shape, trace.problem.W, trace.problem.b,
                                         trace.activations, current, shown=shown),
                            width="stretch")
+        hidden = " (“?” until you answer or reveal it)" if shown is not None else ""
         st.caption("Blue edges: positive weights, orange: negative. Red: the unit and edge of "
-                   "the current step. Under each unit: its activation ("
-                   + ("“?” until you answer or reveal it" if shown is not None else "") +
-                   ") and bias. Where the edges are too many to label, hover over one to see "
-                   "its weight.")
+                   f"the current step. Under each unit: its activation{hidden} and bias. Where "
+                   "the edges are too many to label, hover over one to see its weight.")
 
 
 def verdict(s, mark) -> None:
@@ -597,6 +611,181 @@ def all_checks(checks) -> None:
                     f"|---|---|---|---|---|\n{rows}")
 
 
+# ----------------------------------------------------------------------------- matrix form
+def batch_tables(trace, B: int) -> list[pd.DataFrame]:
+    """X and Y with B rows: row 1 the example on screen, further rows practice examples."""
+    p, unit = trace.problem, unit_names(trace.problem.shape)
+    key = (ss.version, B, p.shape)
+    if ss.get("batch_key") != key:
+        rows = [(list(p.x), list(p.y))] + [
+            (q.x, q.y) for q in (problems.practice(p.shape, 100 + r, p.loss) for r in
+                                 range(1, B))]
+        ss.batch_key, ss.batch_gen = key, 0
+        ss.batch_base = [table([r[0] for r in rows], [f"{b + 1}" for b in range(B)], unit[0]),
+                         table([r[1] for r in rows], [f"{b + 1}" for b in range(B)], unit[-1])]
+    return ss.batch_base
+
+
+def grid_size(shape: tuple[int, ...]) -> tuple[int, int]:
+    """Rows and columns of a step's grid: a bias vector is a column, L a single cell."""
+    return shape if len(shape) == 2 else ((shape[0], 1) if shape else (1, 1))
+
+
+def fitted_key(base: str, n_rows: int, columns: list[str]) -> str:
+    """The key of a grid whose payload fits it: a modified client's payload that does not (a row
+    deleted, row 99) makes the grid start afresh under a new key instead of raising."""
+    gens = ss.setdefault("key_gen", {})
+    key = f"{base}.{gens[base]}" if gens.get(base) else base
+    if edits_that_fit(ss.get(key), n_rows, columns)[1]:
+        gens[base] = gens.get(base, 0) + 1
+        key = f"{base}.{gens[base]}"
+    return key
+
+
+def matrix_answers(step, key: str) -> dict:
+    """The student's entries of one matrix step, read from its grid's edits."""
+    rows, cols = grid_size(step.shape)
+    fitting, _ = edits_that_fit(ss.get(key), rows, [str(c + 1) for c in range(cols)])
+    out = {}
+    for r, cells in fitting.items():
+        for c, text in cells.items():
+            idx = (r, int(c) - 1) if len(step.shape) == 2 else ((r,) if step.shape else ())
+            out[(step.name, idx)] = "" if text is None else str(text)
+    return out
+
+
+def grid(values, shape) -> pd.DataFrame:
+    m = np.atleast_2d(np.asarray(values, dtype=object))
+    if len(shape) == 1:
+        m = m.reshape(-1, 1)
+    return pd.DataFrame(m, index=pd.Index([str(r + 1) for r in range(m.shape[0])], dtype=object),
+                        columns=pd.Index([str(c + 1) for c in range(m.shape[1])], dtype=object))
+
+
+def answer_key(bt, step) -> str:
+    rows, cols = grid_size(step.shape)
+    return fitted_key(f"mans::{ss.version}::{bt.batch_size}::{step.name}", rows,
+                      [str(c + 1) for c in range(cols)])
+
+
+def matrix_step(bt, i: int, marking) -> None:
+    s = bt.steps[i]
+    st.markdown(f"**Matrix step {i + 1} of {len(bt.steps)}: ${s.label}$**, shape "
+                f"{' × '.join(map(str, s.shape)) or 'a number'}")
+    st.latex(s.shaped)
+    st.caption("Under each operand its shape (rows × columns): " + "; ".join(
+        f"${name}$ is {' × '.join(map(str, shape))}" for name, shape in s.operand_shapes))
+    marks = marking.marks[s.name]
+    is_open = ss.mode == "show" or s.name in ss.batch_revealed or all(
+        m.verdict in ("right", "follows") for m in marks.values())
+    if is_open:
+        st.latex(s.substituted)
+        value = np.atleast_1d(s.value)
+        if value.ndim == 1:
+            value = value.reshape(-1, 1) if s.kind in ("grad_b", "new_b") else value.reshape(1, -1)
+        rows = r" \\ ".join(" & ".join(tex_number(float(v)) for v in row) for row in value)
+        st.latex(rf"{s.label} = \begin{{bmatrix}} {rows} \end{{bmatrix}}")
+    if ss.mode == "try":
+        key = answer_key(bt, s)
+        empty = grid(np.full(s.shape or (1,), "", dtype=object), s.shape or (1,))
+        st.caption("Your entries (4 significant digits), then the marks:")
+        st.data_editor(empty, key=key, width="content",
+                       column_config={c: st.column_config.TextColumn(c) for c in empty.columns})
+        shape = s.shape or (1,)
+        status_grid = np.full(shape, "", dtype=object)
+        for idx, m in marks.items():
+            status_grid[idx if s.shape else (0,)] = STATUS.get(m.verdict, "· not yet") \
+                if m.verdict != "blank" else "· not yet"
+        st.dataframe(grid(status_grid, shape), width="content")
+        if not is_open:
+            st.button("Reveal this matrix", key=f"mreveal::{s.name}",
+                      on_click=lambda: ss.batch_revealed.add(s.name))
+
+
+def matrix_form(trace) -> None:
+    """Z = A Wᵀ + 1 bᵀ … for B examples at once, step by step, with shapes and entry marks."""
+    st.subheader("Matrix form: one step on a minibatch")
+    st.markdown(
+        r"The rows of $X$ and $Y$ are the examples. $Z^{(l)} = A^{(l-1)} W^{(l)\top} + "
+        r"\mathbf{1} b^{(l)\top}$, $A^{(l)} = f(Z^{(l)})$, $\Delta^{(l)} = (\Delta^{(l+1)} "
+        r"W^{(l+1)}) \odot f'(Z^{(l)})$, $\partial L/\partial W^{(l)} = \tfrac{1}{B}"
+        r"\Delta^{(l)\top} A^{(l-1)}$. The batch loss is the mean of the examples' losses, so "
+        r"its gradients are the mean of theirs.")
+    st.info(r"**The homework reports' convention.** They write $W$ as $I \times J$ (inputs × "
+            r"units) with $x$ a $1 \times I$ row, so $z = xW$ and $\partial L/\partial W = "
+            r"x^\top \delta$. Here $W^{(l)}$ is $J \times I$ (a row per receiving unit, as in "
+            r"the tables above): their $W$ is this $W^{(l)\top}$, and their gradient $x^\top "
+            r"\delta$ is the transpose of $\partial L/\partial W^{(l)} = \delta^\top x$ here.",
+            icon=":material/swap_horiz:")
+    B = st.number_input("Examples in the batch, B", 1, 8, 2, key="batch_B")
+    X_df, Y_df = batch_tables(trace, int(B))
+    c1, c2 = st.columns(2)
+    with c1:
+        st.caption("X: one example per row")
+        X_in = st.data_editor(X_df, key=fitted_key(f"bX_{ss.batch_key}", len(X_df),
+                                                    list(X_df.columns)))
+    with c2:
+        st.caption("Y: one target per row")
+        Y_in = st.data_editor(Y_df, key=fitted_key(f"bY_{ss.batch_key}", len(Y_df),
+                                                    list(Y_df.columns)))
+    p = trace.problem
+    try:
+        bt = trace_batch([W.tolist() for W in p.W], [b.tolist() for b in p.b],
+                         X_in.to_numpy().tolist(), Y_in.to_numpy().tolist(), p.lr, p.activation,
+                         p.loss)
+    except ValueError as err:
+        text = f"{err.name}{''.join(f'[{i}]' for i in err.index)} {err.markdown_complaint}" \
+            if isinstance(err, EntryError) else str(err)
+        st.error(text, icon=":material/error:")
+        return
+    ss.setdefault("batch_revealed", set())
+    answers = {}
+    for s in bt.steps:
+        answers.update(matrix_answers(s, answer_key(bt, s)))
+    marking = mark_batch(bt, answers)
+    ss.setdefault("mstep", 0)
+    ss.mstep = min(ss.mstep, len(bt.steps) - 1)
+    nav = st.columns([1.3, 1.1, 5])
+    nav[0].button("◀ Previous", key="mprev", disabled=ss.mstep == 0,
+                  on_click=lambda: ss.update(mstep=ss.mstep - 1), width="stretch")
+    nav[1].button("Next ▶", key="mnext", disabled=ss.mstep == len(bt.steps) - 1,
+                  on_click=lambda: ss.update(mstep=ss.mstep + 1), width="stretch")
+    names = [f"{i + 1}. {s.name}" for i, s in enumerate(bt.steps)]
+    ss.mjump = ss.mstep
+    nav[2].selectbox("Go to matrix step", range(len(names)), key="mjump",
+                     format_func=names.__getitem__, label_visibility="collapsed",
+                     on_change=lambda: ss.update(mstep=ss.mjump))
+    with st.container(border=True):
+        matrix_step(bt, ss.mstep, marking)
+    if ss.mode == "try":
+        right, follows = marking.count("right"), marking.count("follows")
+        st.markdown(f"Entries marked: {right} right, {follows} worked right from your own "
+                    f"numbers, {marking.count('wrong')} wrong.")
+        if marking.first_wrong is not None:
+            name, idx = marking.first_wrong
+            m = marking.marks[name][idx]
+            st.error(f"First wrong entry: {name}, entry {tuple(i + 1 for i in idx)}: "
+                     f"{m.message}", icon=":material/cancel:")
+    if bt.batch_size >= 2 and ss.mode == "show":
+        batch_is_the_mean(bt)
+
+
+def batch_is_the_mean(bt) -> None:
+    """The B examples' own ∂L/∂W^{(1)} (the one-example view's numbers), and their mean."""
+    st.markdown("**The batch gradient is the mean of the examples'**: each example's "
+                "$\\partial L/\\partial w^{(1)}_{ji}$ from the one-example view, and the batch's.")
+    singles = [trace_step(bt.weights, bt.biases, bt.X[b], bt.Y[b], bt.lr, bt.activation,
+                          bt.loss_name) for b in range(bt.batch_size)]
+    rows = []
+    for j, i in np.ndindex(bt.weights[0].shape):
+        each = [t.grad_weights[0][j, i] for t in singles]
+        rows.append({"weight": f"w{j + 1}{i + 1}^(1)",
+                     **{f"example {b + 1}": f"{g:.6g}" for b, g in enumerate(each)},
+                     "mean of the examples": f"{sum(each) / len(each):.6g}",
+                     "batch ∂L/∂W^(1)": f"{bt.grad_weights[0][j, i]:.6g}"})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+
 def paste_a_problem() -> None:
     st.subheader("Your own problem")
     with st.expander("Paste a whole problem (JSON)"):
@@ -700,6 +889,10 @@ def remember(trace) -> None:
 
 
 # ----------------------------------------------------------------------------- the lesson
+if "params" not in ss and "link_query" not in ss:
+    # A link's first visit on a fresh server detours through app.py (pages.through_app), which
+    # does not carry the query along: keep it for start().
+    ss.link_query = st.query_params.to_dict()
 through_app("pages/backprop.py")
 start()
 shape = network_settings()
@@ -711,12 +904,16 @@ trace, checks = problem_tables(shape, left)
 with whose:
     banner(trace)
 marking = mark_all(trace, ss.answers)
-show_all = navigation(trace.steps, marking)
-network_drawing(shape, trace, marking, right, show_all)
-step_through(trace, checks, marking, show_all)
-check_my_work(trace.steps, marking)
-w11_in_full(trace, unit_names(shape))
-all_checks(checks)
+if ss.view == "matrix":
+    network_drawing(shape, trace, marking, right, show_all=True)
+    matrix_form(trace)
+else:
+    show_all = navigation(trace.steps, marking)
+    network_drawing(shape, trace, marking, right, show_all)
+    step_through(trace, checks, marking, show_all)
+    check_my_work(trace.steps, marking)
+    w11_in_full(trace, unit_names(shape))
+    all_checks(checks)
 paste_a_problem()
 share_link(trace)
 downloads(trace, checks, marking)

@@ -9,6 +9,8 @@
     tracer.py      `trace_step`: forward, loss, deltas, gradients, updates; `three_checks`
     chainrule.py   ∂L/∂w11 summed over every path to the outputs
     marking.py     `mark_all`: a student's typed values, marks that carry forward
+    batch.py       `trace_batch`: the same step on a minibatch, in matrix form with shapes
+    batchmarking.py  the matrix form marked entry by entry with marking's rules
     drawing.py     the network as a Vega-Lite chart
     derivation.py  the whole step as a Markdown or .tex document
     problemfile.py a whole problem as JSON (paste, download), the trace as JSON and CSV
@@ -16,8 +18,9 @@
     workstore.py   a student's typed answers in SQLite, keyed by a token of their own
 """
 
+from core.backprop.batch import BatchTrace, MatrixStep, trace_batch
 from core.backprop.marking import Mark, Marking, mark_all
 from core.backprop.tracer import GradientCheck, Step, Trace, three_checks, trace_step
 
-__all__ = ["GradientCheck", "Mark", "Marking", "Step", "Trace", "mark_all", "three_checks",
-           "trace_step"]
+__all__ = ["BatchTrace", "GradientCheck", "Mark", "Marking", "MatrixStep", "Step", "Trace",
+           "mark_all", "three_checks", "trace_batch", "trace_step"]

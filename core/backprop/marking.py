@@ -160,7 +160,7 @@ def machine_values(trace: Trace) -> dict[str, float]:
     return vals
 
 
-def _read(typed: object) -> tuple[str, float | None, str]:
+def read_answer(typed: object) -> tuple[str, float | None, str]:
     """(text, number or None, message): blank gives ("", None, ""), unreadable a message."""
     if typed is None or (isinstance(typed, str) and not typed.strip()):
         return "", None, ""
@@ -193,7 +193,7 @@ def mark_all(trace: Trace, answers: Mapping[str, object]) -> Marking:
     marks: list[Mark] = []
     first_wrong = None
     for idx, (t, s) in enumerate(zip(templates, trace.steps, strict=True)):
-        text, answer, problem = _read(answers.get(s.name))
+        text, answer, problem = read_answer(answers.get(s.name))
         step = _Step(t)
         typed_inputs = any(own[k] != machine[k] for k in step.keys)
         expected = step.value(own) if typed_inputs else s.value

@@ -118,3 +118,40 @@ def test_clearing_a_shape_box_keeps_the_problem(page, app_url, goto, wait_app) -
     wait_app(page)
     expect(page.get_by_text("Inputs is empty")).to_have_count(0)
     expect(page.get_by_text("The homework problem", exact=False).first).to_be_visible()
+
+
+def test_matrix_form_renders_shapes_in_chromium(page, app_url, goto, wait_app,
+                                                screenshot_dir) -> None:
+    page.set_viewport_size({"width": 1400, "height": 3000})
+    goto(page, app_url + "/backprop", "Backprop by hand")
+    page.get_by_text("Matrix form (a minibatch)").click()
+    wait_app(page)
+    expect(page.get_by_text("Matrix step 1 of 15")).to_be_visible(timeout=30_000)
+    step = page.locator('[data-testid="stVerticalBlock"]').filter(
+        has=page.get_by_text("Matrix step 1 of 15")).last
+    text = " ".join(step.locator(".katex").all_inner_texts())
+    assert "2×3" in text.replace(" ", "") and "0.09" in text, text
+    page.screenshot(path=str(screenshot_dir / "backprop_matrix.png"), full_page=True)
+
+
+def test_a_copied_link_opens_the_same_problem_on_a_fresh_server(
+        browser, app_url, fresh_app_url, goto, wait_app) -> None:
+    """Work a little in one browser, copy the address, open it in a new browser context on a
+    server that has never been visited: the same numbers, mode and step."""
+    first = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    goto(first, app_url + "/backprop", "Backprop by hand")
+    first.locator('[data-testid="stRadio"]').get_by_text("Let me try").click()
+    wait_app(first)
+    first.get_by_role("button", name="New practice problem").click()
+    wait_app(first)
+    for n in (2, 3):
+        first.get_by_role("button", name="Next ▶").click()
+        expect(first.get_by_text(f"Step {n} of 41")).to_be_visible(timeout=30_000)
+        wait_app(first)
+    banner = first.get_by_text("Practice problem, seed").inner_text()
+    link = first.url.replace(app_url, fresh_app_url)
+    second = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    goto(second, link, "Backprop by hand")
+    expect(second.get_by_text("Step 3 of 41")).to_be_visible(timeout=30_000)
+    expect(second.get_by_text(banner)).to_be_visible()
+    expect(second.get_by_role("button", name="Reveal")).to_be_visible()  # Let me try
