@@ -348,6 +348,7 @@ def open_store() -> None:
                  "HANDPROP_DB environment variable to a writable file path and restart the "
                  "app.")
         st.stop()
+    get_pool()  # the workers start with the first visit, ready by the first Train
 
 
 def experiments() -> None:

@@ -237,7 +237,11 @@ class RunJob:
         text = f"{frac:.0%} of the epochs trained"
         queued = next((r for r in self.runs if r.status == RunStatus.QUEUED), None)
         if queued is not None and queued.task is not None and self.pool is not None:
-            text += f" · queued, {self.pool.ahead(queued.task)} ahead: waiting for a free worker"
+            if queued.task.state == RunStatus.QUEUED:
+                text += (f" · queued, {self.pool.ahead(queued.task)} ahead: waiting for a free "
+                         "worker")
+            else:  # a worker has it, and is loading the data (or starting up)
+                text += " · starting: its worker is loading the data"
         if len(self.runs) > 1:
             ended = sum(1 for r in self.runs if r.status in ENDED)
             text += f" · {ended} of {len(self.runs)} runs ended"

@@ -145,3 +145,19 @@ def test_stop_ends_even_a_run_stuck_in_one_huge_minibatch(pool, run_store) -> No
     assert run_store.get_run(live.run_id).status == "stopped"
     again = RunJob(run_store, [("after", _cfg(2))], pool=pool).start()
     assert again.join(120) and again.runs[0].status == RunStatus.FINISHED
+
+
+def test_progress_says_queued_until_a_worker_has_it_then_starting(run_store) -> None:
+    from core.mlp.workers import Task
+
+    class Pool:  # only what progress_text asks of a pool
+        def ahead(self, task: Task) -> int:
+            return 2
+
+    job = RunJob(run_store, [("r", _cfg(5))], pool=Pool())
+    live = job.runs[0]
+    live.status, live.task = RunStatus.QUEUED, Task(config={}, db="unused")
+    assert job.progress_text() == ("0% of the epochs trained · queued, 2 ahead: waiting for a "
+                                   "free worker")
+    live.task.state = RunStatus.RUNNING  # dispatched: the worker boots and loads the data
+    assert job.progress_text().endswith("· starting: its worker is loading the data")
