@@ -34,6 +34,8 @@ from core.softmax.oracles import ce_grad_by_sympy, jacobian_by_sympy
 from core.softmax.proofs import PROOFS, ready, sections
 from pages import through_app
 
+# Usually started by app.py already; a fresh server's deep link runs this page first, alone.
+check_ahead()
 through_app("pages/softmax.py")
 ss = st.session_state
 

@@ -8,6 +8,7 @@ e^{s} from overflowing, so the oracle works for any finite scores too.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -15,6 +16,10 @@ import sympy as sp
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["jacobian_by_sympy", "ce_grad_by_sympy", "central_differences"]
+
+# lru_cache does not stop two threads building the same function at once (the page and
+# core.softmax.check_ahead on a fresh server): the second waits for the first instead.
+_building = threading.Lock()
 
 
 @lru_cache(maxsize=16)
@@ -47,16 +52,20 @@ def jacobian_by_sympy(s: ArrayLike) -> NDArray[np.float64]:
     """dp_i/ds_j from `sympy.diff` of e^{s_i} / sum_m e^{s_m}, at s - max s. Shape (K, K)."""
     z = _shifted(s)
     # z <= 0, so an overflow inside (2 z = -inf for z near -1e308) only means e^{...} = 0.
+    with _building:
+        fn = _jacobian_fn(len(z))
     with np.errstate(under="ignore", over="ignore"):
-        return np.asarray(_jacobian_fn(len(z))(z), dtype=np.float64)
+        return np.asarray(fn(z), dtype=np.float64)
 
 
 def ce_grad_by_sympy(s: ArrayLike, t: ArrayLike) -> NDArray[np.float64]:
     """dL/ds from `sympy.diff` of L = -sum_k t_k log softmax_k(s), at s - max s. Shape (K,)."""
     z = _shifted(s)
     t = np.asarray(t, dtype=np.float64)
+    with _building:
+        fn = _ce_grad_fn(len(z))
     with np.errstate(under="ignore", over="ignore"):
-        return np.asarray(_ce_grad_fn(len(z))(z, t), dtype=np.float64).reshape(-1)
+        return np.asarray(fn(z, t), dtype=np.float64).reshape(-1)
 
 
 def central_differences(f, s: ArrayLike, h: float = 1e-6) -> NDArray[np.float64]:
