@@ -5,6 +5,8 @@ records (`core.mlp.records.Record`). One run is coloured by what it measures (tr
 layer 1..L); in a comparison colour is the run in every chart, and what it measures is the dash,
 so one colour can be followed from chart to chart. A loss or weight axis whose values span more
 than two decades is logarithmic, so one run's blow-up does not flatten the others onto zero.
+(Over 300 lines: one builder per figure of the homework reports, all sharing `_lines`, the
+legend and height rules; splitting them would split those rules.)
 """
 
 from __future__ import annotations

@@ -1,9 +1,12 @@
-"""Training into the run store: one run, or a sweep of runs, in a background thread.
+"""Training into the run store: one run, or a sweep of runs, watched from a background thread.
 
-A Streamlit click reruns the page script, so training cannot live in the script: here it runs in a
-thread that writes every record to the `RunStore` as it is made, while the page (any number of
+A Streamlit click reruns the page script, so training cannot live in the script: a `RunJob`'s
+thread hands each run to a worker process (`core.mlp.workers`, the page's way) or trains it
+itself, every record going to the `RunStore` as it is made, while the page (any number of
 reruns later) reads `RunJob.runs` to draw, and `RunJob.stop()` ends the run between two
-minibatches. Several sessions each own one job; the store keeps their writes apart.
+minibatches. Several sessions each own one job; the store keeps their writes apart. A reloaded
+tab finds its job again by the token in its URL (`find_job`). (Over 300 lines: `record_run`,
+the job and what a page reads of it—progress, time left, outcomes—belong together.)
 """
 
 from __future__ import annotations

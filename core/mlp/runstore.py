@@ -12,12 +12,14 @@ on a damaged page of the file, is skipped, named once in the log and in `problem
 is listed. A run whose trainer vanished (a killed server, a container gone, a reused PID) stops
 sending heartbeats; `mark_orphans()` at the next start marks it interrupted, records kept.
 
-Training into the store (a background job a page can watch and stop) lives in `core.mlp.jobs`.
+Training into the store (a background job a page can watch and stop) lives in `core.mlp.jobs`;
+the runs as tables (pandas) in `core.mlp.run_tables`, re-exported here. This module is over
+300 lines because it is one class: its opening, writing, reading and orphan-marking share the
+one dialect seam (`self.db`) and the one place bad rows are noted (`problems`).
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import math
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from core.mlp.records import Record
+from core.mlp.run_tables import records_frame_flat, runs_table, table_csv
 from core.mlp.status import STORED, RunStatus
 from core.mlp.store_postgres import PostgresBackend, is_postgres_url, masked
 from core.mlp.store_schema import (
@@ -440,76 +443,3 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def records_frame_flat(records: Sequence[dict]):
-    """Records as a flat DataFrame: `mean_abs_w` = [a, b] becomes `mean_abs_w_1`, `mean_abs_w_2`."""
-    import pandas as pd  # here, not at the top: the command-line trainer never needs it
-
-    rows = []
-    for rec in records:
-        row = {}
-        for key, value in rec.items():
-            if isinstance(value, list):
-                for i, v in enumerate(value, start=1):
-                    row[f"{key}_{i}"] = v
-            else:
-                row[key] = value
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def _fmt_hidden(hidden: Any) -> str:
-    if isinstance(hidden, list | tuple):
-        return "-".join(str(h) for h in hidden) or "none"
-    return "" if hidden is None else str(hidden)
-
-
-def runs_table(runs: Sequence[RunInfo]):
-    """The runs as the homework reports' results table (a DataFrame): settings, best and final
-    accuracy, time, status. A setting a run does not have is an empty cell, never "None"."""
-    import pandas as pd
-
-    rows = []
-    for r in runs:
-        s = r.settings
-        schedule = s.get("schedule", "constant")
-        rows.append({
-            "run": r.id,
-            "label": r.label,
-            "dataset": s.get("dataset", ""),
-            "hidden": _fmt_hidden(s.get("hidden", ())),
-            "activation": s.get("activation", ""),
-            "init": s.get("init", ""),
-            "optimiser": s.get("optimizer", ""),
-            "lr": s.get("lr"),
-            "L2 λ": s.get("l2"),
-            "schedule": schedule,
-            "k": s.get("decay_k") if schedule in ("exponential", "inverse_time") else None,
-            "batch": s.get("batch_size"),
-            "epochs": s.get("epochs"),
-            "records": r.n_records,
-            "best val acc": r.best_val_acc,
-            "final val acc": r.final_val_acc,
-            "final test acc": r.final_test_acc,
-            "time (s)": None if r.train_seconds is None else round(r.train_seconds, 2),
-            "status": r.status,
-            "message": r.message,
-        })
-    # Outcome first (what a reader scans for), then the settings that produced it.
-    table = pd.DataFrame(rows, columns=[
-        "run", "label", "status", "best val acc", "final val acc", "final test acc", "time (s)",
-        "records", "dataset", "hidden", "activation", "init", "optimiser", "lr", "L2 λ",
-        "schedule", "k", "batch", "epochs", "message",
-    ])
-    # Text columns: a missing value is an empty cell (pandas would print None).
-    text = ["label", "status", "dataset", "hidden", "activation", "init", "optimiser",
-            "schedule", "message"]
-    table[text] = table[text].fillna("").astype(str)
-    return table
-
-
-def table_csv(runs: Sequence[RunInfo]) -> str:
-    buf = io.StringIO()
-    runs_table(runs).to_csv(buf, index=False)
-    return buf.getvalue()
