@@ -128,9 +128,12 @@ def test_a_copied_link_reopens_the_form_on_a_fresh_server(page, browser, app_url
     try:
         fresh = other.new_page()
         goto(fresh, link, "Train an MLP")
+        # A fresh server under load can take many seconds to mount the boxes after the page's
+        # text is drawn (the form itself is already restored by then).
         for name, value in typed.items():
-            expect(fresh.get_by_role("textbox", name=name, exact=True)).to_have_value(value)
-        expect(fresh.get_by_text("input 2 features").first).to_be_visible()
+            expect(fresh.get_by_role("textbox", name=name, exact=True)).to_have_value(
+                value, timeout=60_000)
+        expect(fresh.get_by_text("input 2 features").first).to_be_visible(timeout=60_000)
         fresh.screenshot(path=str(screenshot_dir / "train_from_link.png"), full_page=True)
     finally:
         other.close()
