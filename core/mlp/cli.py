@@ -72,6 +72,9 @@ def config_from_args(a: argparse.Namespace) -> TrainConfig:
     values["hidden"] = tuple(h for group in a.hidden for h in group)
     if a.csv is not None and a.dataset == SETTINGS["dataset"].default:
         values["dataset"] = "csv"  # --csv PATH --label COLUMN is the whole of it
+    elif a.csv is not None and a.dataset != "csv":
+        raise ValueError(f"--csv trains on a CSV file, but --dataset {a.dataset} was asked for: "
+                         "leave --dataset out (or give --dataset csv)")
     return TrainConfig(**values).validate()
 
 

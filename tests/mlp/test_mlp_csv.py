@@ -113,3 +113,10 @@ def test_the_command_line_trains_on_a_csv_file(tmp_path) -> None:
     alone = subprocess.run([sys.executable, "-m", "core.train", "--dataset", "csv"],
                            capture_output=True, text=True, timeout=60)
     assert alone.returncode == 2 and "--csv PATH --label COLUMN" in alone.stderr
+    both = subprocess.run([sys.executable, "-m", "core.train", "--dataset", "xor", "--csv",
+                           str(path), "--label", "label"], capture_output=True, text=True,
+                          timeout=60)
+    assert both.returncode == 2 and "leave --dataset out" in both.stderr
+    missing = subprocess.run([sys.executable, "-m", "core.train", "--csv", str(tmp_path / "no"),
+                              "--label", "y"], capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "cannot be read" in missing.stderr
