@@ -16,7 +16,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core import derivations
 from core.backprop import (
+    deltarule,
     derivation,
     linkstate,
     mark_all,
@@ -34,6 +36,7 @@ from core.backprop.names import unit_names
 from core.backprop.network import MAX_ABS, EntryError
 from core.backprop.tables import edits_that_fit
 from core.backprop.workstore import WorkStore, WorkStoreError, fingerprint, new_token
+from core.export import to_markdown, to_tex
 from core.numbers import NumberError, code, parse_number, tex_number
 from pages import through_app
 
@@ -597,6 +600,49 @@ def w11_in_full(trace, unit) -> None:
     st.latex(rf"{ch.update_substituted} = {tex_number(ch.new_value)}")
 
 
+def check_the_derivations() -> None:
+    for d in deltarule.DERIVATIONS:
+        derivations.checked(d, deltarule.WAYS)
+
+
+def delta_rule() -> None:
+    """δ_j = f'(z_j) Σ_k w_kj δ_k and ∂L/∂w_ji = δ_j a_i derived, each line checked by SymPy
+    against the line before (core.derivations, as on the Softmax page)."""
+    st.subheader("Where the δ rule comes from")
+    results = [derivations.remembered(d, deltarule.WAYS) for d in deltarule.DERIVATIONS]
+    for d, result in zip(deltarule.DERIVATIONS, results, strict=True):
+        with st.expander(d.title, expanded=result is not None):
+            st.markdown(f"**Claim.** {d.intro}")
+            st.latex(d.statement)
+            for n, step in enumerate(d.steps, start=1):
+                math, why = st.columns([3, 2], vertical_alignment="center")
+                math.latex(step.latex)
+                r = result.lines[n - 1] if result else None
+                verdict = f"{r.badges} :gray[vs {r.against_words}]" if r else \
+                    ":gray-badge[not checked yet]"
+                why.markdown(f"**{n}.** {step.rule}  \n{verdict}")
+            if result is None:
+                continue
+            st.markdown("**∎** The last line is the right side of the claim: "
+                        f"{result.conclusion.badges}")
+            title = d.title
+            buttons = st.container(horizontal=True)
+            buttons.download_button(
+                "As Markdown", partial(to_markdown, title, derivations.sections(
+                    result, checked_by=deltarule.CHECKED_BY)), f"backprop_{d.key}.md",
+                "text/markdown", key=f"md_{d.key}", on_click="ignore")
+            buttons.download_button(
+                "As .tex", partial(to_tex, title, derivations.sections(
+                    result, markdown=False, checked_by=deltarule.CHECKED_BY)),
+                f"backprop_{d.key}.tex", "application/x-tex", key=f"tex_{d.key}",
+                on_click="ignore")
+    if None in results:
+        st.button("Check every line with SymPy (a few seconds, once per server)",
+                  on_click=check_the_derivations)
+    else:
+        st.caption(f"Checked by {deltarule.CHECKED_BY}.")
+
+
 def all_checks(checks) -> None:
     if ss.mode == "try":
         return  # every gradient's value: Show me only
@@ -913,6 +959,7 @@ else:
     step_through(trace, checks, marking, show_all)
     check_my_work(trace.steps, marking)
     w11_in_full(trace, unit_names(shape))
+    delta_rule()
     all_checks(checks)
 paste_a_problem()
 share_link(trace)

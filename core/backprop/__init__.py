@@ -13,6 +13,7 @@
     batchmarking.py  the matrix form marked entry by entry with marking's rules
     drawing.py     the network as a Vega-Lite chart
     derivation.py  the whole step as a Markdown or .tex document
+    deltarule.py   the δ rule and ∂L/∂w = δ a derived, every line checked by core.derivations
     problemfile.py a whole problem as JSON (paste, download), the trace as JSON and CSV
     linkstate.py   the page state in its URL: a copied link reopens the same problem
     workstore.py   a student's typed answers in SQLite, keyed by a token of their own
