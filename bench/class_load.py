@@ -44,13 +44,19 @@ def _records(jobs: list[RunJob]) -> int:
     return sum(len(j.runs[0].records) for j in jobs)
 
 
-def throughput(store: RunStore, n: int, pool: WorkerPool | None, seconds: float) -> float:
-    """Records per second made by n sessions together, after every one has its first record
-    (so spawning workers and loading data do not count)."""
-    jobs = _sessions(store, n, pool)
+def _until_training(jobs: list[RunJob], pool: WorkerPool | None) -> None:
+    """Wait until every session that can train now has its first record (with a pool, the
+    first `pool.size`: the others are queued), so spawning and data loading do not count."""
+    can = jobs if pool is None else jobs[:pool.size]
     deadline = time.monotonic() + 120
-    while any(not j.runs[0].records for j in jobs) and time.monotonic() < deadline:
+    while any(not j.runs[0].records for j in can) and time.monotonic() < deadline:
         time.sleep(0.05)
+
+
+def throughput(store: RunStore, n: int, pool: WorkerPool | None, seconds: float) -> float:
+    """Records per second made by n sessions together, once they train."""
+    jobs = _sessions(store, n, pool)
+    _until_training(jobs, pool)
     start_count, t0 = _records(jobs), time.monotonic()
     time.sleep(seconds)
     made, elapsed = _records(jobs) - start_count, time.monotonic() - t0
@@ -106,8 +112,7 @@ def main() -> None:
 
         idle = next_click_seconds(a.clicks)
         jobs = _sessions(store, 8, pool)
-        while any(not j.runs[0].records for j in jobs):
-            time.sleep(0.05)
+        _until_training(jobs, pool)
         busy = next_click_seconds(a.clicks)
         for j in jobs:
             j.stop()

@@ -12,7 +12,9 @@ N ahead"); Stop sets the worker's stop flag, polled before every minibatch; a wo
     task.on_record(record)              ◄── ("start", run_id, n_features) ("record", r, params)
     task.on_end(run_id, status, message) ◄── ("end", run_id, status, message)
 
-HANDPROP_WORKERS sets the pool's size (default: the machine's cores).
+HANDPROP_WORKERS sets the pool's size (default: the machine's cores); the workers run at a
+lower CPU priority than the server (HANDPROP_WORKER_NICE, default 10), so pages stay quick while
+every core trains.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ __all__ = ["WorkerPool", "Task", "pool_size", "STOP_GRACE_S"]
 # A run told to stop ends at its next minibatch; one that has not within this many seconds (a
 # huge minibatch, a stuck loader) has its worker ended, so Stop is never left waiting.
 STOP_GRACE_S = 3.0
+# How much lower the workers' CPU priority is than the server's (os.nice; 0 = the same).
+WORKER_NICE = int(os.environ.get("HANDPROP_WORKER_NICE", "10"))
 
 
 def pool_size() -> int:
@@ -229,6 +233,10 @@ def _worker_main(conn: Connection, stop: Any) -> None:
     from core.mlp.jobs import limit_blas_threads
 
     limit_blas_threads(1)
+    # Below the server in CPU priority: a click on any page (the server's script run) goes
+    # first, and training takes every cycle the pages leave.
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICE)
     stores: dict[str, Any] = {}
     data: dict[Any, Any] = {}
     while True:

@@ -161,3 +161,15 @@ def test_progress_says_queued_until_a_worker_has_it_then_starting(run_store) -> 
                                    "free worker")
     live.task.state = RunStatus.RUNNING  # dispatched: the worker boots and loads the data
     assert job.progress_text().endswith("· starting: its worker is loading the data")
+
+
+def test_workers_train_below_the_server_in_cpu_priority(pool, run_store) -> None:
+    from core.mlp.workers import WORKER_NICE
+
+    job = RunJob(run_store, [("nice", _cfg(5000))], pool=pool).start()
+    _wait(lambda: len(job.runs[0].records) >= 1)
+    pid = job.runs[0].task._worker.process.pid
+    worker_nice = os.getpriority(os.PRIO_PROCESS, pid)
+    job.stop()
+    assert job.join(30)
+    assert WORKER_NICE == 10 and worker_nice == min(19, os.nice(0) + WORKER_NICE)
