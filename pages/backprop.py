@@ -22,6 +22,7 @@ from core.backprop import (
     derivation,
     linkstate,
     mark_all,
+    oracle,
     problems,
     three_checks,
     trace_batch,
@@ -50,11 +51,22 @@ ss = st.session_state
 
 
 # ----------------------------------------------------------------------------- solving
-@st.cache_resource(max_entries=64, show_spinner="SymPy is differentiating the whole loss…")
-def solve(W, b, x, y, lr, activation, loss):
-    """Trace and three checks for one problem (tuples in, shared read-only out)."""
+@st.cache_resource(max_entries=64, show_spinner=False)
+def solve(W, b, x, y, lr, activation, loss, sympy_ready: bool):
+    """Trace and three checks for one problem (tuples in, shared read-only out). SymPy's
+    gradient of a new shape is not waited for: its checks are pending until `finish_checks`
+    builds it at the end of the run, after the page has drawn everything else."""
     trace = trace_step(W, b, x, y, lr, activation, loss)
-    return trace, three_checks(trace)
+    return trace, three_checks(trace, wait=False)
+
+
+def finish_checks(checks) -> None:
+    """A new shape's SymPy gradient (0.5–3 s), built once everything else is on screen."""
+    if any(c.pending for c in checks):
+        p = ss.last_good[0].problem
+        with st.spinner("Checking: SymPy is differentiating the whole loss for this shape…"):
+            oracle.sympy_gradient_fn(p.shape, p.activation, p.loss)
+        st.rerun()
 
 
 @st.cache_resource(max_entries=8)
@@ -427,7 +439,8 @@ def problem_tables(shape: tuple[int, ...], column) -> tuple:
     x = tuple(x_df.iloc[0].tolist())
     y = tuple(y_df.iloc[0].tolist())
     try:
-        trace, checks = solve(W, b, x, y, ss.lr, ss.activation, ss.loss)
+        ready = oracle.sympy_ready((len(x), *(len(bl) for bl in b)), ss.activation, ss.loss)
+        trace, checks = solve(W, b, x, y, ss.lr, ss.activation, ss.loss, ready)
         ss.last_good = (trace, checks)
     except ValueError as err:
         # A bad entry is shown under its own table; anything else (η, say) at the top.
@@ -511,11 +524,15 @@ def show_step(steps, i: int, checks_by_name: dict, marking) -> None:
     if is_open and s.name in checks_by_name:
         # Ten digits: enough to see three values agree within 1e-9, no more.
         c = checks_by_name[s.name]
-        sym = "not built (shape too big for SymPy in seconds)" if c.sympy is None else \
+        sym = "checking…" if c.pending else \
+            "not built (shape too big for SymPy in seconds)" if c.sympy is None else \
             f"{c.sympy:.10g}"
         text = (f"backprop {c.traced:.10g} · SymPy diff of the whole loss {sym} · central finite "
                 f"difference {c.finite_difference:.10g}")
-        if c.agree:
+        if c.pending and c.agree:
+            st.info(f"Backprop and the finite difference agree within 1e-9; SymPy is still "
+                    f"differentiating this shape: {text}", icon=":material/hourglass_top:")
+        elif c.agree:
             st.success(f"Three checks agree within 1e-9: {text}", icon=":material/verified:")
         else:
             st.error(f"The three checks disagree: {text}. {c.note}", icon=":material/warning:")
@@ -651,7 +668,8 @@ def all_checks(checks) -> None:
         # ✓ and ✗ rather than emoji: fonts without colour emoji draw those as empty boxes.
         rows = "\n".join(
             f"| ${dfrac(c.label)}$ | {c.traced:.10g} | "
-            f"{'—' if c.sympy is None else f'{c.sympy:.10g}'} | {c.finite_difference:.10g} | "
+            f"{('checking…' if c.pending else '—') if c.sympy is None else f'{c.sympy:.10g}'} | "
+            f"{c.finite_difference:.10g} | "
             f"{'✓' if c.agree else '✗ ' + c.note} |" for c in checks)
         st.markdown("| gradient | backprop | SymPy diff | finite difference | agree |\n"
                     f"|---|---|---|---|---|\n{rows}")
@@ -966,3 +984,4 @@ share_link(trace)
 downloads(trace, checks, marking)
 worksheets_for_a_class(trace)
 remember(trace)
+finish_checks(checks)

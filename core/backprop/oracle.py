@@ -105,6 +105,14 @@ def sym_loss(shape: Shape, activation: str, loss: str) -> sp.Expr:
     return -sum(yk * sp.log(ak) for yk, ak in zip(s.y, a, strict=True))
 
 
+_BUILT: set[tuple[Shape, str, str]] = set()  # what sympy_gradient_fn holds ready
+
+
+def sympy_ready(shape: Shape, activation: str, loss: str) -> bool:
+    """Whether SymPy's gradient of this (shape, f, loss) is built: checking is then instant."""
+    return (tuple(shape), activation, loss) in _BUILT
+
+
 @lru_cache(maxsize=32)
 def sympy_gradient_fn(shape: Shape, activation: str, loss: str):
     """Compiled ∇L from `sympy.diff` of the whole loss, built once per (shape, f, loss).
@@ -116,7 +124,9 @@ def sympy_gradient_fn(shape: Shape, activation: str, loss: str):
     params = s.params()
     grads = [sp.diff(L, q) for q in params]
     # Plain-float `math` code: the inputs are scalars, and NumPy's select() rejects Python bools.
-    return sp.lambdify([params, list(s.x), list(s.y)], grads, modules="math", cse=True)
+    fn = sp.lambdify([params, list(s.x), list(s.y)], grads, modules="math", cse=True)
+    _BUILT.add((tuple(shape), activation, loss))
+    return fn
 
 
 def flat(W, b) -> list[float]:

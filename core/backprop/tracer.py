@@ -146,7 +146,8 @@ def trace_step(weights, biases, x, y, lr, activation: str = "sigmoid",
 # ----------------------------------------------------------------------------- three checks
 @dataclass(frozen=True)
 class GradientCheck:
-    """One gradient three ways; `sympy` is None when that shape is too big to differentiate."""
+    """One gradient three ways; `sympy` is None when that shape is too big to differentiate, or
+    (`pending`) when SymPy's gradient was not built yet and the caller asked not to wait."""
 
     name: str
     label: str
@@ -154,6 +155,7 @@ class GradientCheck:
     sympy: float | None
     finite_difference: float
     note: str = ""
+    pending: bool = False
 
     @property
     def agree(self) -> bool:
@@ -162,14 +164,17 @@ class GradientCheck:
         return all(np.isfinite(v) for v in vals) and max(vals) - min(vals) <= AGREE_TOL * scale
 
 
-def three_checks(trace: Trace) -> list[GradientCheck]:
+def three_checks(trace: Trace, wait: bool = True) -> list[GradientCheck]:
     """Traced backprop vs SymPy's diff of the whole loss vs a central finite difference.
 
     Agreement means all three within 1e-9·max(1, |value|). SymPy's gradient is built once per
     shape; for shapes where that would take more than a few seconds it is reported as None.
+    With wait=False a gradient not built yet is not built now: sympy is None, pending True.
     """
     p = trace.problem
-    sym = oracle.sympy_gradient(p) if oracle.sympy_feasible(p.shape, p.loss) else None
+    feasible = oracle.sympy_feasible(p.shape, p.loss)
+    pending = feasible and not wait and not oracle.sympy_ready(p.shape, p.activation, p.loss)
+    sym = oracle.sympy_gradient(p) if feasible and not pending else None
     with np.errstate(all="ignore"):
         fdW, fdb = oracle.finite_difference(p)
     # The softmax output has no ReLU: only the hidden pre-activations can sit on the kink.
@@ -189,5 +194,5 @@ def three_checks(trace: Trace) -> list[GradientCheck]:
         else:
             s_val = None if sym is None else float(sym[1][ell][j])
             fd = float(fdb[ell][j])
-        checks.append(GradientCheck(step.name, step.label, step.value, s_val, fd, note))
+        checks.append(GradientCheck(step.name, step.label, step.value, s_val, fd, note, pending))
     return checks

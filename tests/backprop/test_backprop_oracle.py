@@ -61,3 +61,17 @@ def test_sympy_cost_grows_with_paths_and_gates_the_oracle() -> None:
     assert sympy_cost((3, 2, 2), "cross_entropy") == 3 * 56
     assert sympy_feasible((3, 2, 2), "cross_entropy")
     assert not sympy_feasible((6, 6, 6, 6, 6), "half_squared_error")
+
+
+def test_checks_need_not_wait_for_a_new_shapes_sympy_gradient() -> None:
+    from core.backprop.oracle import sympy_ready
+
+    shape, act, loss = (1, 4, 3, 2), "tanh", "mean_squared_error"  # used by no other test
+    assert sympy_feasible(shape, loss) and not sympy_ready(shape, act, loss)
+    W, b, x, y = random_problem(np.random.default_rng(5), shape, loss)
+    t = trace_step(W, b, x, y, 0.1, act, loss)
+    quick = three_checks(t, wait=False)
+    assert all(c.pending and c.sympy is None and c.agree for c in quick)  # backprop vs FD
+    full = three_checks(t)  # builds it
+    assert sympy_ready(shape, act, loss) and all(not c.pending and c.agree for c in full)
+    assert all(not c.pending for c in three_checks(t, wait=False))  # now instant
