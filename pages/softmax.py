@@ -4,6 +4,8 @@ derived line by line with every line checked by SymPy, then each shown live on s
 Every number and sentence comes from `core.softmax` (the proofs' verdicts and badges from
 `core.derivations`); this page lays them out. SymPy checks the proofs in the background
 (`core.softmax.check_ahead`, started by app.py): until it is done the lines show "checking…".
+Tables are static (st.table): an interactive grid loads and compiles a large script in the
+browser, seconds on a busy machine, for a few numbers.
 """
 
 from __future__ import annotations
@@ -149,13 +151,11 @@ def shift_alive(scores: np.ndarray) -> np.ndarray:
     chart_col, table_col = st.columns([1, 1])
     chart_col.vega_lite_chart(bar_chart(scores, c), width="stretch")
     p, q = softmax(scores), softmax(shifted)
-    table_col.dataframe(
-        pd.DataFrame({"s + c": shifted, "softmax(s)": p, "softmax(s + c)": q,
-                      "naive, s + c": [fmt(v) for v in softmax_naive(shifted)]},
-                     index=[f"k = {k + 1}" for k in range(scores.size)]),
-        column_config={name: st.column_config.NumberColumn(format="%.6f")
-                       for name in ("softmax(s)", "softmax(s + c)")},
-        width="stretch")
+    table = pd.DataFrame({"s + c": shifted, "softmax(s)": p, "softmax(s + c)": q,
+                          "naive, s + c": [fmt(v) for v in softmax_naive(shifted)]},
+                         index=[f"k = {k + 1}" for k in range(scores.size)])
+    table_col.table(table.style.format("{:.6f}", subset=["softmax(s)", "softmax(s + c)"])
+                    .format("{:g}", subset=["s + c"]))
     table_col.markdown(f"softmax(s) = `{vector(p)}`  \nsoftmax(s + c) = `{vector(q)}`")
     table_col.markdown(f"largest $|p_k(\\mathbf{{s}}) - p_k(\\mathbf{{s}} + c)|$ = "
                        f"`{np.abs(p - q).max():.2e}` (rounding of $s + c$ only)")
@@ -214,8 +214,7 @@ def gradient_alive(scores: np.ndarray) -> None:
                             index=classes).T
     # One format per row (the table is transposed): the one-hot t reads 0 and 1, the rest 6
     # decimals.
-    st.dataframe(gradient.style.format("{:.6f}").format("{:.0f}", subset=pd.IndexSlice[["t"], :]),
-                 width="stretch")
+    st.table(gradient.style.format("{:.6f}").format("{:.0f}", subset=pd.IndexSlice[["t"], :]))
     st.markdown(f"loss $L = -\\log p_{{{target}}}$ = `{cross_entropy(scores, t):.6f}`; the "
                 "gradient pushes the target's score up ($p - 1 < 0$) and every other score down "
                 "($p > 0$).")
@@ -309,8 +308,7 @@ def overflow_column(scores: np.ndarray, dtype: type) -> float | None:
     rows = {label: [fmt(float(v)) for v in ways[key]] for label, key in (
         ("naive e^s / Σe^s", "naive"), ("max-shifted", "max-shifted"),
         ("exp(s − logsumexp)", "log-sum-exp"))}
-    st.dataframe(pd.DataFrame(rows, index=[f"p_{k + 1}" for k in range(scores.size)]).T,
-                 width="stretch")
+    st.table(pd.DataFrame(rows, index=[f"p_{k + 1}" for k in range(scores.size)]).T)
     if (why := naive_breakdown(scores, dtype)) is not None:
         # The failure is what this demo is for, not a fault of the page: no red.
         st.warning(why)

@@ -28,7 +28,7 @@ def at(open_page):
 
 def probabilities(app) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(s + c, softmax(s), softmax(s + c)) from the table beside the bar chart."""
-    table = app.dataframe[0].value
+    table = app.table[0].value
     return (table["s + c"].to_numpy(), table["softmax(s)"].to_numpy(),
             table["softmax(s + c)"].to_numpy())
 
@@ -115,7 +115,7 @@ def test_preset_1000_1001_1002_shows_the_overflow(at) -> None:
     said = overflow_warnings(at)
     assert "float32 gives nan" in said and "float64 gives nan" in said
     assert not at.error
-    float32, float64 = at.dataframe[1].value, at.dataframe[2].value
+    float32, float64 = at.table[1].value, at.table[2].value
     expected = [f"{v:.6f}" for v in softmax([1000.0, 1001.0, 1002.0])]
     assert list(float64.loc["max-shifted"]) == expected
     assert list(float32.loc["max-shifted"]) == expected
@@ -147,7 +147,7 @@ def test_ten_classes_jacobian_and_gradient(at) -> None:
     _, p, _ = probabilities(at)
     np.testing.assert_allclose(p, softmax(scores), rtol=1e-15)
     at.selectbox(key="sm_target").set_value(10).run()
-    grad = at.dataframe[-1].value
+    grad = at.table[-1].value
     np.testing.assert_allclose(grad.loc["p − t"].to_numpy(), softmax(scores) - np.eye(10)[9],
                                atol=1e-15)
     np.testing.assert_allclose(grad.loc["∂L/∂s by SymPy diff"].to_numpy(),
@@ -214,7 +214,7 @@ def test_float32_caption_states_the_logsumexp_on_the_page(at, c) -> None:
 def test_one_hot_target_reads_0_and_1(at) -> None:
     at.number_input(key="sm_K").set_value(4).run()
     at.selectbox(key="sm_target").set_value(2).run()
-    table = at.dataframe[-1]
+    table = at.table[-1]
     raw = table.proto.arrow_data.styler.display_values
     assert raw, "the gradient table carries per-row formats"
     shown = dataframe_util.convert_arrow_bytes_to_pandas_df(raw)
@@ -240,7 +240,7 @@ def test_float32_sum_overflow_is_named_not_silent(at) -> None:
     at.button(key="preset_[88.7, 88.7, 0]").click().run()
     assert at.slider(key="sm_c").value == 0.0  # a preset's scores are shown unshifted
     assert at.text_input(key="sm_c_text").value == "0"
-    float32, float64 = at.dataframe[1].value, at.dataframe[2].value
+    float32, float64 = at.table[1].value, at.table[2].value
     assert list(float32.loc["naive e^s / Σe^s"]) == ["0.000000"] * 3  # no nan to warn anyone
     # Max-shifted: s - m = [0, 0, -88.7], so p = [1, 1, e^-88.7] / (2 + e^-88.7) = [0.5, 0.5, ~0].
     assert list(float32.loc["max-shifted"]) == ["0.500000", "0.500000", "0.000000"]
