@@ -6,6 +6,9 @@ pass, loss, deltas, gradients and updates → your own numbers marked, slips car
 update of w11 in full → paste or download the problem, share its link, hand out worksheets.
 All numbers come from core.backprop; the page state lives in the URL (core.backprop.linkstate)
 and typed answers in SQLite (core.backprop.workstore), so a reload loses nothing.
+
+(About 1,000 lines on purpose: one lesson with two modes and two views, every section a named
+function called in order at the bottom; all computing is in core.backprop.)
 """
 
 import secrets

@@ -18,17 +18,13 @@ def at(open_page):
     return app
 
 
-def latex_values(app) -> list[str]:
-    return [el.value.strip().removeprefix("$$").removesuffix("$$").strip() for el in app.latex]
-
-
 def go(app, name: str) -> None:
     jump = app.selectbox(key="mjump")
     jump.set_value(next(i for i, o in enumerate(jump.options) if o.endswith(f" {name}"))).run()
 
 
-def test_each_step_has_its_shapes_and_numbers(at) -> None:
-    values = latex_values(at)
+def test_each_step_has_its_shapes_and_numbers(latex, at) -> None:
+    values = latex(at)
     assert any(v.startswith(r"Z^{(1)} = \underset{2\times 3}{X} \underset{3\times 2}"
                             r"{W^{(1)\top}}") for v in values), values
     # Row 1 of Z^(1) is the homework's z^(1) = [0.09, 0.12].
@@ -37,7 +33,7 @@ def test_each_step_has_its_shapes_and_numbers(at) -> None:
     assert any("The homework reports' convention" in i.value and "x^\\top \\delta" in i.value
                for i in at.info)
     at.button(key="mnext").click().run()
-    assert any(v.startswith(r"A^{(1)} = \sigma\left(") for v in latex_values(at))
+    assert any(v.startswith(r"A^{(1)} = \sigma\left(") for v in latex(at))
 
 
 def test_the_batch_gradient_is_shown_as_the_mean_of_the_examples(at) -> None:
@@ -52,16 +48,16 @@ def test_the_batch_gradient_is_shown_as_the_mean_of_the_examples(at) -> None:
     assert row["mean of the examples"] == row["batch ∂L/∂W^(1)"]
 
 
-def test_b_equal_one_is_the_one_example_view(at) -> None:
+def test_b_equal_one_is_the_one_example_view(latex, at) -> None:
     at.number_input(key="batch_B").set_value(1).run()
     go(at, "∂L/∂W^(1)")
     # ∂L/∂w11^(1) of the homework, −0.0024284, is entry (1, 1).
-    assert any(r"\begin{bmatrix} -0.0024284 &" in v for v in latex_values(at))
+    assert any(r"\begin{bmatrix} -0.0024284 &" in v for v in latex(at))
 
 
-def test_let_me_try_marks_entry_by_entry(at) -> None:
+def test_let_me_try_marks_entry_by_entry(latex, at) -> None:
     at.radio(key="mode").set_value("try").run()
-    assert not any(r"\begin{bmatrix} 0.09" in v for v in latex_values(at))
+    assert not any(r"\begin{bmatrix} 0.09" in v for v in latex(at))
     key = next(k for k in at.session_state if str(k).startswith("mans::") and
                str(k).endswith("::Z^(1)"))
     at.session_state[key] = {"edited_rows": {0: {"1": "0.09", "2": "0.13"}}, "added_rows": [],

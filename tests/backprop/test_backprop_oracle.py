@@ -21,15 +21,6 @@ def homework_with(activation: str, loss: str):
     return trace_step(HW.W, HW.b, HW.x, HW.y, 0.1, activation, loss)
 
 
-def random_problem(rng, shape, loss):
-    W = [rng.uniform(-1, 1, (shape[k + 1], shape[k])) for k in range(len(shape) - 1)]
-    b = [rng.uniform(-1, 1, shape[k + 1]) for k in range(len(shape) - 1)]
-    x = rng.uniform(-1, 1, shape[0])
-    y = rng.dirichlet(np.ones(shape[-1])) if loss == "cross_entropy" else rng.uniform(0, 1,
-                                                                                      shape[-1])
-    return W, b, x, y
-
-
 def test_three_checks_agree_on_homework_for_every_pair() -> None:
     for act, loss in itertools.product(ACTS, LOSSES):
         checks = three_checks(homework_with(act, loss))
@@ -46,7 +37,7 @@ def test_relu_kink_is_reported_as_a_disagreement_not_hidden() -> None:
     assert not check.agree and "kink" in check.note
 
 
-def test_big_shape_skips_sympy_visibly_but_still_checks() -> None:
+def test_big_shape_skips_sympy_visibly_but_still_checks(random_problem) -> None:
     rng = np.random.default_rng(3)
     shape = (6, 6, 6, 6, 6)
     W, b, x, y = random_problem(rng, shape, "cross_entropy")
@@ -63,7 +54,7 @@ def test_sympy_cost_grows_with_paths_and_gates_the_oracle() -> None:
     assert not sympy_feasible((6, 6, 6, 6, 6), "half_squared_error")
 
 
-def test_checks_need_not_wait_for_a_new_shapes_sympy_gradient() -> None:
+def test_checks_need_not_wait_for_a_new_shapes_sympy_gradient(random_problem) -> None:
     from core.backprop.oracle import sympy_ready
 
     shape, act, loss = (1, 4, 3, 2), "tanh", "mean_squared_error"  # used by no other test

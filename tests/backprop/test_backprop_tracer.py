@@ -111,17 +111,9 @@ def sympy_oracle(shape, W, b, x, y, act, loss):
     return loss_value, gW, gb
 
 
-def random_problem(rng, shape, loss):
-    W = [rng.uniform(-1, 1, (shape[k + 1], shape[k])) for k in range(len(shape) - 1)]
-    b = [rng.uniform(-1, 1, shape[k + 1]) for k in range(len(shape) - 1)]
-    x = rng.uniform(-1, 1, shape[0])
-    y = rng.dirichlet(np.ones(shape[-1])) if loss == "cross_entropy" else rng.uniform(0, 1,
-                                                                                      shape[-1])
-    return W, b, x, y
-
-
 @pytest.mark.parametrize("act,loss", list(itertools.product(ACTS, LOSSES)))
-def test_gradients_match_sympy_of_a_separately_built_loss(act: str, loss: str) -> None:
+def test_gradients_match_sympy_of_a_separately_built_loss(random_problem, act: str,
+                                                           loss: str) -> None:
     # A stable seed per pair (str hashes change from run to run): failures reproduce.
     rng = np.random.default_rng(zlib.crc32(f"{act}/{loss}".encode()))
     shapes = []
@@ -162,7 +154,8 @@ def central_difference(W, b, x, y, act, loss, h=1e-6):
 
 @pytest.mark.parametrize("act,loss", [("sigmoid", "half_squared_error"), ("tanh",
                                       "mean_squared_error"), ("relu", "cross_entropy")])
-def test_gradients_match_finite_differences_on_big_shapes(act: str, loss: str) -> None:
+def test_gradients_match_finite_differences_on_big_shapes(random_problem, act: str,
+                                                           loss: str) -> None:
     rng = np.random.default_rng(7)
     shape = (4, 5, 3, 4)
     W, b, x, y = random_problem(rng, shape, loss)
@@ -176,7 +169,7 @@ def test_gradients_match_finite_differences_on_big_shapes(act: str, loss: str) -
                                             ((2, 3, 2, 3), "tanh", "cross_entropy"),
                                             ((2, 2, 3, 2, 2), "relu", "mean_squared_error"),
                                             ((3, 4), "sigmoid", "cross_entropy")])
-def test_w11_chain_rule_sums_every_path_to_the_gradient(shape, act, loss) -> None:
+def test_w11_chain_rule_sums_every_path_to_the_gradient(random_problem, shape, act, loss) -> None:
     rng = np.random.default_rng(11)
     W, b, x, y = random_problem(rng, shape, loss)
     t = trace_step(W, b, x, y, 0.1, act, loss)
