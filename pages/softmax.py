@@ -34,7 +34,7 @@ from core.softmax.numerics import (
 )
 from core.softmax.oracles import ce_grad_by_sympy, jacobian_by_sympy
 from core.softmax.proofs import PROOFS, ready, sections
-from pages import through_app
+from pages import derivation_lines, through_app
 
 # Usually started by app.py already; a fresh server's deep link runs this page first, alone.
 check_ahead()
@@ -95,12 +95,7 @@ def proof(key: str) -> None:
     st.header(f"Proof {number}. {d.title}")
     st.markdown(f"**Claim.** {d.intro}")
     st.latex(d.statement)
-    for n, step in enumerate(d.steps, start=1):
-        math, why = st.columns([3, 2], vertical_alignment="center")
-        math.latex(step.latex)
-        r = result.lines[n - 1] if result else None
-        verdict = f"{r.badges} :gray[vs {r.against_words}]" if r else CHECKING
-        why.markdown(f"**{n}.** {step.rule}  \n{verdict}")
+    derivation_lines(d, result, CHECKING)
     if result is None:
         st.markdown(f"**∎** The last line is the right side of the claim: {CHECKING}")
         st.caption("The downloads appear when SymPy has checked every line (once per server).")
