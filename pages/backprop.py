@@ -42,7 +42,7 @@ from core.backprop.tables import edits_that_fit
 from core.backprop.workstore import WorkStore, WorkStoreError, fingerprint, new_token
 from core.export import to_markdown, to_tex
 from core.numbers import NumberError, code, parse_number, tex_number
-from pages import through_app
+from pages import derivation_lines, through_app
 
 NOTE = "Default weights are illustrative: the homework's Figure 1 is lost."
 HOMEWORK_SETTINGS = {"activation": "sigmoid", "loss": "half_squared_error", "lr": 0.1}
@@ -634,13 +634,7 @@ def delta_rule() -> None:
         with st.expander(d.title, expanded=result is not None):
             st.markdown(f"**Claim.** {d.intro}")
             st.latex(d.statement)
-            for n, step in enumerate(d.steps, start=1):
-                math, why = st.columns([3, 2], vertical_alignment="center")
-                math.latex(step.latex)
-                r = result.lines[n - 1] if result else None
-                verdict = f"{r.badges} :gray[vs {r.against_words}]" if r else \
-                    ":gray-badge[not checked yet]"
-                why.markdown(f"**{n}.** {step.rule}  \n{verdict}")
+            derivation_lines(d, result, ":gray-badge[not checked yet]")
             if result is None:
                 continue
             st.markdown("**∎** The last line is the right side of the claim: "
