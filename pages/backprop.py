@@ -39,7 +39,14 @@ from core.backprop.functions import ACTIVATIONS, LOSSES
 from core.backprop.names import unit_names
 from core.backprop.network import MAX_ABS, EntryError
 from core.backprop.tables import edits_that_fit
-from core.backprop.workstore import WorkStore, WorkStoreError, fingerprint, new_token
+from core.backprop.workstore import (
+    WorkStore,
+    WorkStoreError,
+    browser_key,
+    fingerprint,
+    new_token,
+    work_key,
+)
 from core.export import to_markdown, to_tex
 from core.numbers import NumberError, code, parse_number, tex_number
 from pages import derivation_lines, through_app
@@ -75,6 +82,14 @@ def finish_checks(checks) -> None:
 @st.cache_resource(max_entries=8)
 def work_store() -> WorkStore:
     return WorkStore()
+
+
+def this_browser() -> str:
+    """The student's browser, for binding their saved work to it (see core.backprop.workstore)."""
+    try:
+        return browser_key(st.context.cookies)
+    except (AttributeError, RuntimeError):  # no browser behind this run (AppTest)
+        return ""
 
 
 # ----------------------------------------------------------------------------- whose problem
@@ -258,6 +273,7 @@ def start() -> None:
         return
     link = linkstate.from_query(ss.pop("link_query", None) or st.query_params.to_dict())
     ss.link_messages, ss.work = link.messages, link.work or new_token()
+    ss.work_key = work_key(ss.work, this_browser())
     ss.student_error = ss.paste_error = ss.store_problem = ""
     if link.exercise is not None:
         load(link.exercise, origin_of_link(link))
@@ -268,7 +284,7 @@ def start() -> None:
             open_student(link.student, link.salt)
     ss.mode, ss.step = link.mode, link.step
     try:
-        work = work_store().load(ss.work)
+        work = work_store().load(ss.work_key)
     except WorkStoreError as err:
         ss.store_problem, work = str(err), None
     if work is not None and link.exercise is not None and \
@@ -943,7 +959,7 @@ def remember(trace) -> None:
     snapshot = (fingerprint(ex), dict(ss.answers), set(ss.revealed))
     if snapshot != ss.saved:
         try:
-            work_store().save(ss.work, snapshot[0], snapshot[1], snapshot[2])
+            work_store().save(ss.work_key, snapshot[0], snapshot[1], snapshot[2])
             ss.saved, ss.store_problem = snapshot, ""
         except WorkStoreError as err:
             ss.store_problem = str(err)

@@ -1,9 +1,14 @@
 """A student's typed answers and reveals, kept in SQLite so they survive a reload and a restart.
 
-Work is keyed by a random token (`new_token`, 128 bits) that lives in the student's own page URL
-and nowhere else: two students never see each other's answers unless one gives the other that
-URL (the page's "link to this problem" leaves the token out). Each record also holds the problem
-it was typed for (`fingerprint`), so answers come back only onto the same numbers.
+Work is keyed by a random token (`new_token`, 128 bits) that lives in the student's own page URL,
+bound to the student's browser (`work_key`): the key is the token together with a hash of the
+browser's own secret, the XSRF token Streamlit keeps in a cookie for as long as the browser runs
+(`browser_key`). A reload or a server restart finds the work again; the same address copied into
+another browser — another student's — opens a clean sheet, so two students never see each
+other's answers, even when one copies the address bar rather than the page's "link to this
+problem" (which leaves the token out). Where no such cookie exists (XSRF protection switched
+off, or AppTest) the token alone is the key. Each record also holds the problem it was typed for
+(`fingerprint`), so answers come back only onto the same numbers.
 
 The file is $HANDPROP_BACKPROP_DB, else backprop_work.sqlite3 beside $HANDPROP_DB (the app's run
 database), else in $XDG_DATA_HOME/handprop/ (~/.local/share by default). A damaged or foreign file
@@ -18,6 +23,7 @@ import os
 import secrets
 import sqlite3
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +50,7 @@ def default_path() -> Path:
     if explicit:
         return Path(explicit)
     runs = os.environ.get("HANDPROP_DB")
-    if runs:
+    if runs and "://" not in runs:  # a postgresql:// run store has no folder to sit beside
         return Path(runs).with_name("backprop_work.sqlite3")
     base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return base / "handprop" / "backprop_work.sqlite3"
@@ -52,6 +58,38 @@ def default_path() -> Path:
 
 def new_token() -> str:
     return secrets.token_urlsafe(16)
+
+
+XSRF_COOKIE = "_streamlit_xsrf"
+
+
+def browser_key(cookies: Mapping[str, str]) -> str:
+    """A private, stable name of this browser, or "" when it sends no XSRF cookie.
+
+    Tornado writes the cookie as "2|mask|masked token|timestamp" (hex), with a new random 4-byte
+    mask on every page load; unmasking (byte i of the token XOR byte i mod 4 of the mask) gives
+    the same token on every load of the same browser. Only a hash of it is kept: the token is a
+    credential. A version-1 cookie is the token itself.
+    """
+    value = str(cookies.get(XSRF_COOKIE, "") or "")
+    if not value:
+        return ""
+    token = value.encode()
+    parts = value.split("|")
+    if len(parts) == 4 and parts[0] == "2":
+        try:
+            mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+        except ValueError:
+            return ""
+        if len(mask) != 4 or not masked:
+            return ""
+        token = bytes(b ^ mask[i % 4] for i, b in enumerate(masked))
+    return hashlib.sha256(b"handprop-browser\n" + token).hexdigest()[:32]
+
+
+def work_key(token: str, browser: str) -> str:
+    """Where one student's work is kept: the URL's token, bound to their browser if known."""
+    return f"{token}.{browser}" if browser else token
 
 
 def fingerprint(ex: Exercise) -> str:

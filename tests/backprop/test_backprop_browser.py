@@ -1,6 +1,7 @@
 """In Chromium: step through the Backprop page to the update of w11 and see it rendered by KaTeX."""
 
 import os
+import re
 import shutil
 
 import pytest
@@ -161,3 +162,30 @@ def test_a_copied_link_opens_the_same_problem_on_a_fresh_server(
     expect(second.get_by_text("Step 3 of 41")).to_be_visible(timeout=30_000)
     expect(second.get_by_text(banner)).to_be_visible()
     expect(second.get_by_role("button", name="Reveal")).to_be_visible()  # Let me try
+
+
+def test_the_address_bar_of_one_student_opens_a_clean_sheet_for_another(
+        browser, app_url, goto, wait_app, homework_trace) -> None:
+    """The address bar carries the token of one's saved answers; another browser opening that
+    same address (a classmate it was pasted to) must not see them, while a reload of the first
+    browser still does (core.backprop.workstore.work_key binds the token to the browser)."""
+    first_step = homework_trace.steps[0]
+    mine = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    goto(mine, app_url + "/backprop?mode=try", "Backprop by hand")
+    wait_app(mine, timeout=60_000)
+    answer = mine.locator('[data-testid="stMain"] [data-testid="stTextInput"] input').first
+    answer.fill(typed(first_step))
+    answer.press("Enter")
+    wait_app(mine)
+    expect(mine.get_by_text("Score: 1 of 41")).to_be_visible(timeout=60_000)
+    expect(mine).to_have_url(re.compile(r"work="), timeout=30_000)
+    address = mine.url
+    theirs = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    goto(theirs, address, "Backprop by hand")
+    wait_app(theirs, timeout=60_000)
+    their_answer = theirs.locator('[data-testid="stMain"] [data-testid="stTextInput"] input')
+    expect(their_answer.first).to_have_value("", timeout=30_000)
+    expect(theirs.get_by_text("Score: 1 of 41")).to_have_count(0)
+    mine.reload()
+    wait_app(mine, timeout=60_000)
+    expect(mine.get_by_text("Score: 1 of 41")).to_be_visible(timeout=60_000)
