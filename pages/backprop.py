@@ -336,7 +336,8 @@ def network_settings() -> tuple[int, ...]:
         if shape is None:
             ss.shape_error = (f"{next(k for k, v in boxes.items() if v is None)} is empty"
                               if None in boxes.values() else ss.bad_shape)
-            st.error(f"{ss.shape_error}: the problem stays {'-'.join(map(str, now))}.",
+            st.error(f"{ss.shape_error}: the problem stays {'-'.join(map(str, now))}, and no "
+                     "other shape box takes effect until every one holds a valid number.",
                      icon=":material/error:")
             shape = now
         activation = st.selectbox("Activation", list(ACTIVATIONS), key="activation",
@@ -796,6 +797,11 @@ def matrix_form(trace) -> None:
             icon=":material/swap_horiz:")
     B = st.number_input("Examples in the batch, B", 1, 8, 2, key="batch_B")
     X_df, Y_df = batch_tables(trace, int(B))
+    if B > 1:
+        st.caption(f"Row 1 is the example on screen above; rows 2–{int(B)} are practice "
+                   f"examples (the inputs and targets of practice seeds 101–{99 + int(B)}), "
+                   "there so that the batch has more than one. Edit any cell; B = 1 is the "
+                   "example above alone.")
     c1, c2 = st.columns(2)
     with c1:
         st.caption("X: one example per row")
