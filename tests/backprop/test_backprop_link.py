@@ -66,7 +66,10 @@ def test_a_tampered_link_gives_a_message_and_the_homework(open_page, query, comp
     assert any("The homework problem" in i.value for i in at.info)
 
 
-def test_typed_answers_and_the_mode_survive_a_reload(open_page) -> None:
+def test_typed_answers_and_the_mode_survive_a_reload(open_page, monkeypatch) -> None:
+    # Each AppTest is a browser of its own (its own XSRF cookie); a reload is the same browser
+    # again, so here every AppTest is made one browser (core.backprop.workstore.work_key).
+    monkeypatch.setattr("core.backprop.workstore.browser_key", lambda cookies: "one-browser")
     at = open_page(PAGE)
     at.radio(key="mode").set_value("try").run()
     box(at, "z1^(1)").input("0.09").run()
@@ -80,6 +83,11 @@ def test_typed_answers_and_the_mode_survive_a_reload(open_page) -> None:
     other = open_page(PAGE, query=link_of(at))
     assert other.session_state["answers"] == {}
     assert other.session_state["work"] != at.session_state["work"]
+    # A classmate's browser given this student's whole address bar (work token included).
+    monkeypatch.setattr("core.backprop.workstore.browser_key", lambda cookies: "their-browser")
+    classmate = open_page(PAGE, query=link_of(at, work=True))
+    assert classmate.session_state["answers"] == {}
+    assert box(classmate, "z1^(1)").value == ""
 
 
 def test_a_pasted_problem_is_loaded_whole_and_the_banner_says_whose(open_page) -> None:

@@ -287,13 +287,19 @@ def test_before_sympy_has_checked_the_lines_say_checking(open_page, tmp_path,
     monkeypatch.setattr(core.derivations, "_memo", {})
     monkeypatch.setattr(core.softmax, "_ahead", None)
     monkeypatch.setattr(core.softmax, "_all_done", __import__("threading").Event())
+    # Hold the background check back while the page opens: on a busy machine it could finish a
+    # line before the first run reads them, and this test is about the lines it has not done.
+    check_ahead = core.softmax.check_ahead
+    monkeypatch.setattr(core.softmax, "check_ahead",
+                        lambda: __import__("threading").Thread(target=lambda: None))
     at = open_page(PAGE, timeout=90)
     text = markdown_text(at)
     lines = sum(len(p.steps) + 1 for p in PROOFS.values())
     assert text.count("⏳ SymPy is checking this line…") == lines + 2  # and the two at the end
     assert ":green-badge" not in text and not at.get("download_button")
     assert any("SymPy is checking the proofs in the background" in c.value for c in at.caption)
-    core.softmax.check_ahead().join(timeout=300)
+    monkeypatch.setattr(core.softmax, "check_ahead", check_ahead)
+    check_ahead().join(timeout=300)
     at.run()
     text = markdown_text(at)
     assert "checking" not in text and text.count(":green-badge[✓ symbolic K]") == lines + 1
