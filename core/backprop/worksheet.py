@@ -58,7 +58,6 @@ _KINDS = {"forward": ("z", "a"), "loss": ("loss",), "deltas": ("delta",),
 _NAMED = {"grad_w11": "∂L/∂w11^(1)", "new_w11": "new w11^(1)"}
 SECTIONS = [("Forward pass", ("z", "a")), ("Loss", ("loss",)), ("Deltas", ("delta",)),
             ("Gradients", ("grad_w", "grad_b")), ("Updates", ("new_w", "new_b"))]
-MAX_UNITS, MAX_HIDDEN = 6, 3  # the Backprop page's limits
 MAX_STUDENTS, MAX_ID = 2000, 64
 GIVEN_PER_LINE = 3  # a step that is not blank is a value to work from: several fit a line
 KEY_ROWS = 12  # rows per table in the key: short tables pack the pages without gaps
@@ -122,10 +121,13 @@ def parse_shape(text: str) -> tuple[int, ...]:
 
 
 def check_shape(shape: tuple[int, ...]) -> tuple[int, ...]:
-    if not 2 <= len(shape) <= MAX_HIDDEN + 2 or not all(1 <= n <= MAX_UNITS for n in shape):
+    """The page's limits (core.backprop.problems.check_shape), as a WorksheetError."""
+    try:
+        return problems.check_shape(shape)
+    except ValueError:
         raise WorksheetError(f"shape {'-'.join(map(str, shape))} is outside the page's limits: "
-                             f"1–{MAX_UNITS} units per layer and 0–{MAX_HIDDEN} hidden layers")
-    return tuple(shape)
+                             f"1–{problems.MAX_UNITS} units per layer and 0–"
+                             f"{problems.MAX_HIDDEN} hidden layers") from None
 
 
 def parse_blanks(text: str) -> tuple[str, ...]:
