@@ -1,6 +1,7 @@
 """How long a student waits, in headless Chromium, as ratios to a trivial Streamlit page.
 
-Run: `.venv/bin/python bench/interaction_latency.py [--repeats 7] [--fresh 3] [--only a,b]`.
+Run: `.venv/bin/python bench/interaction_latency.py [--repeats 7] [--fresh 3]
+[--only backprop,softmax,train,fresh]` (`--only` times just those pages' rows).
 Needs Playwright and the system Chromium (HANDPROP_CHROMIUM or /usr/bin/chromium).
 
 It starts `streamlit run app.py` and `streamlit run` of a one-button page, the same way (same
@@ -293,24 +294,42 @@ def found(locator):
     return locator
 
 
-def run_app(browser, trivial: Trivial, url: str, repeats: int) -> list[Result]:
+GROUPS = ("backprop", "softmax", "train", "fresh")
+
+
+def run_app(browser, trivial: Trivial, url: str, repeats: int,
+            only: frozenset[str] = frozenset(GROUPS)) -> list[Result]:
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.add_init_script(OBSERVER)
     watch = Watcher(page)
     results = []
     for path, title in (("backprop", "Backprop"), ("softmax", "Softmax"), ("train", "Train")):
+        if path not in only:
+            continue
         watch.measure(lambda p=path: page.goto(f"{url}/{p}"))  # warm: the server's caches
         results.append(measured(f"open {title} (warm server)", trivial, watch,
                                 [lambda p=path: page.goto(f"{url}/{p}")] * repeats, 2.5, "open"))
     # In-app navigation (a re-run in the loaded page): the same pages as a student moves on.
     nav = page.locator('[data-testid="stSidebarNav"]')
-    for link in ("Softmax proofs", "Backprop by hand"):
+    for link in ("Softmax proofs", "Backprop by hand")[:2 if only >= {"softmax", "backprop"}
+                                                       else 0]:
         results.append(measured(
             f"  sidebar to {link} (information)", trivial, watch,
             [lambda n=link: (nav.get_by_text("Home", exact=True).click(), settle(page),
                              nav.get_by_text(n, exact=True).click())] * max(1, repeats // 2),
             0.0))
 
+    if "backprop" in only:
+        results += backprop_rows(page, trivial, watch, url, repeats)
+    if "train" in only:
+        results += train_rows(page, trivial, watch, url, repeats)
+    page.close()
+    return results
+
+
+def backprop_rows(page: Page, trivial: Trivial, watch: Watcher, url: str,
+                  repeats: int) -> list[Result]:
+    results = []
     page.goto(f"{url}/backprop")
     settle(page)
     for name, label, goal in (("Backprop: Next", "Next", 2.0),
@@ -326,7 +345,12 @@ def run_app(browser, trivial: Trivial, url: str, repeats: int) -> list[Result]:
     results.append(measured(
         "Backprop: a new shape (a hidden unit more)", trivial, watch,
         [lambda u=u: (found(box).fill(str(u)), box.press("Enter")) for u in range(3, 7)], 3.0))
+    return results
 
+
+def train_rows(page: Page, trivial: Trivial, watch: Watcher, url: str,
+               repeats: int) -> list[Result]:
+    results = []
     page.goto(f"{url}/train")
     settle(page)
     lr = page.get_by_role("textbox", name="Learning rate η").first
@@ -334,7 +358,6 @@ def run_app(browser, trivial: Trivial, url: str, repeats: int) -> list[Result]:
         "Train: a form change (η typed)", trivial, watch,
         [lambda v=v: (found(lr).fill(v), lr.press("Enter"))
          for v in (["0.05", "0.1"] * repeats)[:repeats]], 2.0))
-    page.close()
     return results
 
 
@@ -420,7 +443,12 @@ def main() -> None:
     parser.add_argument("--fresh", type=int, default=3, help="fresh servers for the first visit")
     parser.add_argument("--cold", action="store_true",
                         help="also one fresh server with an empty disk cache")
+    parser.add_argument("--only", default=",".join(GROUPS),
+                        help=f"comma-separated rows to time, of {','.join(GROUPS)} (all)")
     args = parser.parse_args()
+    only = frozenset(g.strip() for g in args.only.split(",") if g.strip())
+    if not only or only - set(GROUPS):
+        parser.error(f"--only takes some of {','.join(GROUPS)}")
     repeats = max(1, min(args.repeats, 30))
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
         data = Path(tmp)
@@ -430,10 +458,13 @@ def main() -> None:
         try:
             with serve(data / "trivial.py", data) as trivial_url:
                 trivial = Trivial(browser, trivial_url)
-                with serve(ROOT / "app.py", data) as url:
-                    results = run_app(browser, trivial, url, repeats)
-                results.append(run_fresh(browser, trivial, data, max(1, min(args.fresh, 10)),
-                                         None))
+                results = []
+                if only - {"fresh"}:
+                    with serve(ROOT / "app.py", data) as url:
+                        results = run_app(browser, trivial, url, repeats, only)
+                if "fresh" in only:
+                    results.append(run_fresh(browser, trivial, data,
+                                             max(1, min(args.fresh, 10)), None))
                 if args.cold:
                     (data / "empty-cache").mkdir()
                     results.append(run_fresh(browser, trivial, data, 1, data / "empty-cache"))
