@@ -215,11 +215,9 @@ def _a_name(ell: int, n_layers: int) -> tuple[str, str]:
 
 
 def _f_prime_parts(activation: str, a: _Op, z: _Op) -> list:
-    if activation == "sigmoid":
-        return [a, r" \odot \left(1 - ", a, r"\right)"]
-    if activation == "tanh":
-        return [r"\left(1 - ", a, r" \odot ", a, r"\right)"]
-    return [r"\left[", z, r" > 0\right]"]
+    """f'(Z) elementwise, from the activation's own spec, with the operands put in."""
+    return [{"a": a, "z": z}.get(part, part)
+            for part in ACTIVATIONS[activation].matrix_derivative]
 
 
 def _steps(p: net.Problem, X, Y, Zs, As, Ds, gW, gb, nW, nb, L: float) -> list[MatrixStep]:

@@ -41,6 +41,9 @@ class Activation:
     formula: Callable[[sp.Expr], sp.Expr]  # f(z), printed
     derivative: Callable[[sp.Expr, sp.Expr], sp.Expr]  # f'(z) written with (a, z), printed
     derivative_tex: Callable[[str, str], str]  # the same from LaTeX names of a and z
+    # f'(Z) of a whole matrix, elementwise, as pieces of LaTeX where "a" and "z" stand for the
+    # operands A and Z (the matrix form prints each operand with its numbers and its shape).
+    matrix_derivative: tuple[str, ...] = ()
     note: str = ""  # what the page says beside the choice
 
 
@@ -74,17 +77,20 @@ ACTIVATIONS: dict[str, Activation] = {a.name: a for a in (
         "sigmoid", "sigmoid", _sigmoid, lambda z, a: a * (1.0 - a),
         lambda z: Pow(Add(1, sp.exp(Mul(-1, z), evaluate=False)), -1),
         lambda a, z: Mul(a, Add(1, Mul(-1, a))),
-        lambda a, z: rf"{a}\left(1 - {a}\right)"),
+        lambda a, z: rf"{a}\left(1 - {a}\right)",
+        ("a", r" \odot \left(1 - ", "a", r"\right)")),
     Activation(
         "tanh", "tanh", np.tanh, lambda z, a: 1.0 - a**2,
         lambda z: sp.tanh(z, evaluate=False),
         lambda a, z: Add(1, Mul(-1, Pow(a, 2))),
-        lambda a, z: rf"1 - \left({a}\right)^{{2}}"),
+        lambda a, z: rf"1 - \left({a}\right)^{{2}}",
+        (r"\left(1 - ", "a", r" \odot ", "a", r"\right)")),
     Activation(
         "relu", "ReLU", lambda z: np.where(z > 0, z, 0.0), lambda z, a: (z > 0).astype(float),
         lambda z: sp.Max(0, z, evaluate=False),
         lambda a, z: sp.Piecewise((1, sp.StrictGreaterThan(z, 0)), (0, True)),
         lambda a, z: rf"\mathbf{{1}}\left[{z} > 0\right]",
+        (r"\left[", "z", r" > 0\right]"),
         note="ReLU is not differentiable at 0; here ReLU′(0) = 0."),
 )}
 
