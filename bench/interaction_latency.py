@@ -25,15 +25,12 @@ import argparse
 import contextlib
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +39,9 @@ from playwright.sync_api import Page, sync_playwright
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.serving import free_port, serve  # noqa: E402 - the tests' own way to start the app
+
 TRIVIAL = '''import streamlit as st
 st.title("Trivial")
 st.session_state.n = st.session_state.get("n", 0) + int(st.button("Click", key="click"))
@@ -87,46 +87,6 @@ def chromium() -> str:
     if not Path(found).exists():
         sys.exit("Chromium not found: apt-get install chromium, or set HANDPROP_CHROMIUM")
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def serve(script: Path, data_dir: Path, env: dict[str, str] | None = None,
-          port: int | None = None) -> Iterator[str]:
-    """`streamlit run script` from the project folder (its config applies) on a free port."""
-    port = port or free_port()
-    full_env = {**os.environ, "HANDPROP_DB": str(data_dir / "runs.sqlite3"),
-                "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **(env or {})}
-    log = open(data_dir / f"streamlit-{port}.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start for {script} (see {log.name})")
-            with contextlib.suppress(OSError), urllib.request.urlopen(
-                    f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-            time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @dataclass
@@ -371,7 +331,7 @@ def run_fresh(browser, trivial: Trivial, data: Path, times: int, cache: Path | N
     # on (browser.new_page would open a new context, with an empty cache, every time).
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.add_init_script(OBSERVER)
-    with serve(ROOT / "app.py", data, None, port) as url:  # the default disk cache: not emptied
+    with serve(data, "app.py", None, port) as url:  # the default disk cache: not emptied
         warm = context.new_page()
         warm.goto(f"{url}/softmax")
         warm.wait_for_selector('[data-testid="stVegaLiteChart"] .marks', timeout=TIMEOUT_S * 1000)
@@ -380,7 +340,7 @@ def run_fresh(browser, trivial: Trivial, data: Path, times: int, cache: Path | N
     for n in range(times):
         folder = data / f"fresh{n}{'-cold' if cache else ''}"
         folder.mkdir()
-        with serve(ROOT / "app.py", folder, env, port) as url:
+        with serve(folder, "app.py", env, port) as url:
             reference.append(trivial.sample("open"))
             page = context.new_page()
             watch = Watcher(page)
@@ -456,11 +416,11 @@ def main() -> None:
         browser = pw.chromium.launch(executable_path=chromium(), headless=True,
                                      args=CHROMIUM_ARGS)
         try:
-            with serve(data / "trivial.py", data) as trivial_url:
+            with serve(data, data / "trivial.py") as trivial_url:
                 trivial = Trivial(browser, trivial_url)
                 results = []
                 if only - {"fresh"}:
-                    with serve(ROOT / "app.py", data) as url:
+                    with serve(data, "app.py") as url:
                         results = run_app(browser, trivial, url, repeats, only)
                 if "fresh" in only:
                     results.append(run_fresh(browser, trivial, data,

@@ -12,18 +12,14 @@ never pass without them (`.ci/run` installs both).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.serving import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "screenshots"
@@ -106,71 +102,17 @@ def browser_context_args(browser_context_args: dict) -> dict:
     return {**browser_context_args, "viewport": {"width": 1400, "height": 1000}}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited early with code {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.25)
-    raise RuntimeError(f"streamlit did not become healthy at {url} within {timeout:.0f}s")
-
-
-@contextlib.contextmanager
-def serve_app(data_dir: Path) -> Iterator[str]:
-    """`streamlit run app.py` on a free loopback port, its database in data_dir; yields the URL."""
-    port = _free_port()
-    env = {
-        **os.environ,
-        "HANDPROP_DB": str(data_dir / "runs.sqlite3"),
-        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-    }
-    log = open(data_dir / "streamlit.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [
-            sys.executable, "-m", "streamlit", "run", "app.py",
-            "--server.headless", "true",
-            "--server.address", "127.0.0.1",
-            "--server.port", str(port),
-            "--server.fileWatcherType", "none",
-        ],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-
-
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of one `streamlit run app.py` server shared by the browser tests."""
-    with serve_app(tmp_path_factory.mktemp("handprop-data")) as url:
+    with serve(tmp_path_factory.mktemp("handprop-data")) as url:
         yield url
 
 
 @pytest.fixture
 def fresh_app_url(tmp_path: Path) -> Iterator[str]:
     """A server no browser has visited yet (for what only happens on a first visit)."""
-    with serve_app(tmp_path) as url:
+    with serve(tmp_path) as url:
         yield url
 
 

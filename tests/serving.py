@@ -1,0 +1,65 @@
+"""`streamlit run` on a free loopback port, the one way the browser tests and the benchmarks
+(bench/interaction_latency.py) start the app: the project folder as working directory (its
+.streamlit config applies), headless, no file watcher, no usage statistics, the run database in
+the caller's data folder, the server's output in a log file there; stopped on exit."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited early with code {proc.returncode} (see {log})")
+        with contextlib.suppress(OSError), urllib.request.urlopen(
+                f"{url}/_stcore/health", timeout=2) as r:
+            if r.status == 200:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"streamlit did not become healthy at {url} within {timeout:.0f}s "
+                       f"(see {log})")
+
+
+@contextlib.contextmanager
+def serve(data_dir: Path, script: Path | str = "app.py", env: dict[str, str] | None = None,
+          port: int | None = None) -> Iterator[str]:
+    """`streamlit run script` (relative to the project folder) with HANDPROP_DB in data_dir and
+    `env` on top of this process's environment; yields the base URL."""
+    port = port or free_port()
+    full_env = {**os.environ, "HANDPROP_DB": str(data_dir / "runs.sqlite3"),
+                "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false", **(env or {})}
+    log_path = data_dir / f"streamlit-{port}.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(script),
+             "--server.headless", "true", "--server.address", "127.0.0.1",
+             "--server.port", str(port), "--server.fileWatcherType", "none"],
+            cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_healthy(url, proc, log_path)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
