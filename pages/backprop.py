@@ -21,12 +21,14 @@ import streamlit as st
 
 from core import derivations
 from core.backprop import (
+    checking,
     deltarule,
     derivation,
     linkstate,
     mark_all,
     oracle,
     problems,
+    showall,
     three_checks,
     trace_batch,
     trace_step,
@@ -64,19 +66,34 @@ ss = st.session_state
 @st.cache_resource(max_entries=64, show_spinner=False)
 def solve(W, b, x, y, lr, activation, loss, sympy_ready: bool):
     """Trace and three checks for one problem (tuples in, shared read-only out). SymPy's
-    gradient of a new shape is not waited for: its checks are pending until `finish_checks`
-    builds it at the end of the run, after the page has drawn everything else."""
+    gradient of a new shape is not waited for: its checks are pending ("checking…") while
+    core.backprop.checking builds it in the background (see `finish_checks`)."""
     trace = trace_step(W, b, x, y, lr, activation, loss)
     return trace, three_checks(trace, wait=False)
 
 
-def finish_checks(checks) -> None:
-    """A new shape's SymPy gradient (0.5–3 s), built once everything else is on screen."""
-    if any(c.pending for c in checks):
-        p = ss.last_good[0].problem
-        with st.spinner("Checking: SymPy is differentiating the whole loss for this shape…"):
-            oracle.sympy_gradient_fn(p.shape, p.activation, p.loss)
+@st.fragment(run_every=1.0)
+def until_checked(shape: tuple[int, ...], activation: str, loss: str) -> None:
+    """Every second, while SymPy builds this shape's gradient: once built, the whole page again,
+    now with the three checks."""
+    if checking.ready(shape, activation, loss):
         st.rerun()
+    st.caption("⏳ checking… SymPy is differentiating the whole loss for this shape "
+               "(a few seconds, once per server); its checks fill in by themselves.")
+
+
+def finish_checks(checks) -> None:
+    """A new shape's SymPy gradient (0.5–5 s) is built in the background, never on the way to
+    the numbers, formulas and drawing: this asks for it and waits for it without blocking."""
+    if not any(c.pending for c in checks):
+        return
+    p = ss.last_good[0].problem
+    if (why := checking.failure(p.shape, p.activation, p.loss)) is not None:
+        st.warning(f"SymPy could not differentiate this shape ({code(why)}): backprop and the "
+                   "finite difference are the checks.", icon=":material/warning:")
+        return
+    checking.request(p.shape, p.activation, p.loss)
+    until_checked(p.shape, p.activation, p.loss)
 
 
 @st.cache_resource(max_entries=8)
@@ -220,6 +237,11 @@ def cell(err: EntryError, unit: list[list[str]]) -> str:
     return str(err).removesuffix(f" {err.complaint}")  # a whole row or table: core's own name
 
 
+def sup(n: int) -> str:
+    """A layer's number as on paper, in plain text: 2 → ⁽²⁾."""
+    return "⁽" + str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")) + "⁾"
+
+
 def dfrac(tex: str) -> str:
     """Full-size fractions: inline math in a table cell would shrink ∂a/∂z to unreadable."""
     return tex.replace(r"\frac", r"\dfrac")
@@ -275,6 +297,7 @@ def start() -> None:
     ss.link_messages, ss.work = link.messages, link.work or new_token()
     ss.work_key = work_key(ss.work, this_browser())
     ss.student_error = ss.paste_error = ss.store_problem = ""
+    ss.live = {}  # what a download reads when clicked (see with_marks)
     if link.exercise is not None:
         load(link.exercise, origin_of_link(link))
     else:
@@ -298,13 +321,15 @@ def introduction() -> None:
     st.title("Backprop by hand")
     homework = ss.origin["kind"] == "homework"
     st.markdown(
+        # Plain text, not $…$: each inline formula is typeset apart, and this page has to open
+        # quickly (the formulas that teach are the display lines below and in the steps).
         "Do one forward and backward pass of a small network by hand, up to the update of "
-        "$w_{11}$. Every step is a SymPy formula, the same formula with the numbers in, and its "
+        "w₁₁. Every step is a SymPy formula, the same formula with the numbers in, and its "
         "value. In **Show me** the machine shows each step; in **Let me try** you type each "
         "value first, and it is marked: one slip is marked once, and later work done right "
         "from your own numbers counts. "
-        + ("The problem is the pen-and-paper part of the homework: $x = [0.5, 0.1, 0.3]$, "
-           "$y = [0.9, 0.1]$, $\\eta = 0.1$, sigmoid everywhere." if homework else
+        + ("The problem is the pen-and-paper part of the homework: x = [0.5, 0.1, 0.3], "
+           "y = [0.9, 0.1], η = 0.1, sigmoid everywhere." if homework else
            "The box below says whose problem is on screen."))
     st.latex(r"z^{(l)}_j = \sum_i w^{(l)}_{ji}\, a^{(l-1)}_i + b^{(l)}_j,\qquad "
              r"a^{(l)}_j = f\big(z^{(l)}_j\big),\qquad "
@@ -431,26 +456,28 @@ def mode_switch() -> None:
                help="The matrix form works the same step for B examples at once.")
 
 
-def problem_tables(shape: tuple[int, ...], column) -> tuple:
-    """The editable tables: x, y, then W and b per layer. Returns the trace and its checks."""
+def problem_tables(shape: tuple[int, ...]) -> tuple:
+    """The editable tables: x and y beside W and b per layer. Returns the trace and its checks."""
     params, v, unit, n_layers = ss.params, ss.version, unit_names(shape), len(shape) - 1
     if ss.get("tables_version") != v:  # the editors' starting tables, built once per problem
         ss.tables_version, ss.editor_gen = v, {}
         ss.tables = [table([params.x], ["x"], unit[0]), table([params.y], ["y"], unit[-1])] + [
             table([row + [bj] for row, bj in zip(params.W[ell], params.b[ell], strict=True)],
                   unit[ell + 1], [*unit[ell], "b"]) for ell in range(n_layers)]
-    with column:
+    inputs, weights = st.columns([2, 3])
+    with inputs:
         st.subheader("Inputs and targets")
         x_df = editor(0, "x")
         error_for_x = st.empty()
         y_df = editor(1, "y")
         error_for_y = st.empty()
+    with weights:
         st.subheader("Weights and biases")
         st.caption("Row = receiving unit j, column = sending unit i: the cell is w_ji; last "
                    "column is the bias.")
         layer_dfs, layer_errors = [], []
         for ell in range(n_layers):
-            st.markdown(f"Layer {ell + 1}: $W^{{({ell + 1})}}$ and $b^{{({ell + 1})}}$")
+            st.markdown(f"Layer {ell + 1}: W{sup(ell + 1)} and b{sup(ell + 1)}")
             layer_dfs.append(editor(2 + ell, f"W{ell}"))
             layer_errors.append(st.empty())
 
@@ -504,12 +531,15 @@ def navigation(steps, marking) -> bool:
 
 
 def network_drawing(shape, trace, marking, column, show_all: bool) -> None:
+    """The network with the current step's unit and edge lit. Its spec is the same for every
+    step of a shape (the lit step travels in its datasets): the browser keeps the chart and
+    swaps the data in, instead of drawing it anew on every Next."""
     shown = None
     if ss.mode == "try":
         shown = {(s.layer, s.unit) for i, s in enumerate(trace.steps)
                  if s.kind == "a" and opened(i, trace.steps, marking)}
     with column:
-        st.subheader("The network")
+        st.markdown("**The network**")
         current = None if show_all else trace.steps[ss.step]
         st.vega_lite_chart(network_spec(shape, trace.problem.W, trace.problem.b,
                                         trace.activations, current, shown=shown),
@@ -534,33 +564,32 @@ def verdict(s, mark) -> None:
         st.warning(mark.message, icon=":material/keyboard:")
 
 
-def show_step(steps, i: int, checks_by_name: dict, marking) -> None:
-    s, is_open = steps[i], opened(i, steps, marking)
-    st.markdown(f"**Step {i + 1} of {len(steps)}: ${s.label}$**")
-    st.latex(s.symbolic)
-    if is_open:
-        st.latex(s.substituted)
-        st.latex(rf"{s.label} = {tex_number(s.value)}")
-    if is_open and s.name in checks_by_name:
-        # Ten digits: enough to see three values agree within 1e-9, no more.
-        c = checks_by_name[s.name]
-        sym = "checking…" if c.pending else \
-            "not built (shape too big for SymPy in seconds)" if c.sympy is None else \
-            f"{c.sympy:.10g}"
-        text = (f"backprop {c.traced:.10g} · SymPy diff of the whole loss {sym} · central finite "
-                f"difference {c.finite_difference:.10g}")
-        if c.pending and c.agree:
-            st.info(f"Backprop and the finite difference agree within 1e-9; SymPy is still "
-                    f"differentiating this shape: {text}", icon=":material/hourglass_top:")
-        elif c.agree:
-            st.success(f"Three checks agree within 1e-9: {text}", icon=":material/verified:")
-        else:
-            st.error(f"The three checks disagree: {text}. {c.note}", icon=":material/warning:")
+def three_checks_line(c) -> None:
+    """One gradient's three checks: backprop, SymPy's diff of the whole loss, central FD."""
+    # Ten digits: enough to see three values agree within 1e-9, no more.
+    sym = "checking…" if c.pending else \
+        "not built (shape too big for SymPy in seconds)" if c.sympy is None else f"{c.sympy:.10g}"
+    text = (f"backprop {c.traced:.10g} · SymPy diff of the whole loss {sym} · central finite "
+            f"difference {c.finite_difference:.10g}")
+    if c.pending and c.agree:
+        st.info(f"Backprop and the finite difference agree within 1e-9; SymPy is still "
+                f"differentiating this shape: {text}", icon=":material/hourglass_top:")
+    elif c.agree:
+        st.success(f"Three checks agree within 1e-9: {text}", icon=":material/verified:")
+    else:
+        st.error(f"The three checks disagree: {text}. {c.note}", icon=":material/warning:")
+
+
+def answer_row(steps, i: int, marking, is_open: bool, plain: bool = False) -> None:
+    """The step's answer box (with Reveal while it is closed) and its mark; `plain` names the
+    step in its label as text rather than a typeset formula (many boxes at once)."""
+    s = steps[i]
+    name = s.name if plain else f"${s.label}$"
     key = f"ans::{ss.version}::{s.name}"
     if key not in ss:
         ss[key] = ss.answers.get(s.name, "")
     box, button = st.columns([5, 1], vertical_alignment="bottom")
-    box.text_input(f"Your value for ${s.label}$ (checked to 4 significant digits)", key=key,
+    box.text_input(f"Your value for {name} (checked to 4 significant digits)", key=key,
                    on_change=save_answer, args=(s.name, key, ss.version),
                    placeholder="e.g. 0.5225")
     if not is_open:
@@ -571,11 +600,71 @@ def show_step(steps, i: int, checks_by_name: dict, marking) -> None:
     verdict(s, marking.marks[i])
 
 
+def show_step(steps, i: int, checks_by_name: dict, marking) -> None:
+    s, is_open = steps[i], opened(i, steps, marking)
+    st.markdown(f"**Step {i + 1} of {len(steps)}: ${s.label}$**")
+    st.latex(s.symbolic)
+    if is_open:
+        st.latex(s.substituted)
+        st.latex(rf"{s.label} = {tex_number(s.value)}")
+    if is_open and s.name in checks_by_name:
+        three_checks_line(checks_by_name[s.name])
+    answer_row(steps, i, marking, is_open)
+
+
+def checks_table(checks) -> str:
+    """The three checks of some gradients as a Markdown table (plain names: no typesetting)."""
+    rows = "\n".join(
+        f"| {c.name} | {c.traced:.10g} | "
+        f"{('checking…' if c.pending else '—') if c.sympy is None else f'{c.sympy:.10g}'} | "
+        f"{c.finite_difference:.10g} | {'✓' if c.agree else '✗ ' + c.note} |" for c in checks)
+    return ("| gradient | backprop | SymPy diff | finite difference | agree within 1e-9 |\n"
+            f"|---|---|---|---|---|\n{rows}")
+
+
+def all_steps(steps, checks_by_name: dict, marking) -> None:
+    """Every step, one aligned block per stage and layer (core.backprop.showall): each step's
+    formula, numbers and value; in Let me try a box for each step still to answer."""
+    is_open = [opened(i, steps, marking) for i in range(len(steps))]
+    if ss.mode == "show":
+        st.caption("Every step at once. To type your own values, go through them one at a "
+                   "time (switch “Show all steps” off) or choose Let me try.")
+    for block in showall.blocks(steps):
+        with st.container(border=True):
+            st.markdown(f"**{block.title}**")
+            st.latex(showall.aligned(steps, block, is_open))
+            shown = [checks_by_name[steps[i].name] for i in block.indices
+                     if is_open[i] and steps[i].name in checks_by_name]
+            if shown:
+                st.markdown(checks_table(shown))
+            if ss.mode == "try":
+                for i in block.indices:
+                    if not is_open[i]:
+                        answer_row(steps, i, marking, is_open=False, plain=True)
+
+
 def step_through(trace, checks, marking, show_all: bool) -> None:
     checks_by_name = {c.name: c for c in checks}
-    for i in range(len(trace.steps)) if show_all else [ss.step]:
-        with st.container(border=True):
-            show_step(trace.steps, i, checks_by_name, marking)
+    if show_all:
+        all_steps(trace.steps, checks_by_name, marking)
+        return
+    with st.container(border=True):
+        show_step(trace.steps, ss.step, checks_by_name, marking)
+
+
+@st.fragment
+def step_by_step(trace, checks) -> None:
+    """Previous / Next / Go to / Show all, the step beside the network it lights, and the marks.
+    A fragment: a click or an answer here re-runs this part of the page alone, not the tables,
+    the derivations and the downloads around it (whose files read the marks when clicked)."""
+    marking = ss.live["marking"] = mark_all(trace, ss.answers)
+    show_all = navigation(trace.steps, marking)
+    steps_col, drawing_col = st.columns([3, 2])
+    with steps_col:
+        step_through(trace, checks, marking, show_all)
+    network_drawing(trace.problem.shape, trace, marking, drawing_col, show_all)
+    check_my_work(trace.steps, marking)
+    remember(trace)  # the step and the answers, also after a run of this fragment alone
 
 
 def check_my_work(steps, marking) -> None:
@@ -619,16 +708,21 @@ def w11_in_full(trace, unit) -> None:
     if ss.mode == "try":
         st.caption("In Let me try this section is shown in Show me only: it holds every value.")
         return
-    st.markdown(f"$w^{{(1)}}_{{11}}$ feeds $z^{{(1)}}_1$, which reaches the loss along "
-                f"{len(ch.paths)} path(s). The chain rule sums one product per path:")
+    st.markdown(f"w₁₁⁽¹⁾ feeds z₁⁽¹⁾, which reaches the loss along {len(ch.paths)} path(s). "
+                "The chain rule sums one product per path:")
     st.latex(ch.expression)
-    for n, path in enumerate(ch.paths[:12]):
+    # Each path's factors are a table of small formulas: typeset when asked for, not on open.
+    if not st.toggle("Show every path's factors, on paper and in numbers", key="w11_paths"):
+        ch_paths = []
+    else:
+        ch_paths = ch.paths[:12]
+    for n, path in enumerate(ch_paths):
         route = " → ".join(unit[ell + 1][u] for ell, u in enumerate(path.units))
         rows = "\n".join(f"| ${dfrac(f.symbol)}$ | ${f.equals}$ | {f.value:.6g} |"
                          for f in path.factors)
         st.markdown(f"**Path {n + 1}** (x1 → {route}): product = {path.value:.6g}\n\n"
                     f"| factor | on paper | value |\n|---|---|---|\n{rows}")
-    if len(ch.paths) > 12:
+    if ch_paths and len(ch.paths) > 12:
         st.caption(f"… and {len(ch.paths) - 12} more paths (all in the download).")
     st.latex(rf"\frac{{\partial L}}{{\partial w^{{(1)}}_{{11}}}} = \sum_{{\text{{paths}}}}"
              rf"\prod \text{{factors}} = {tex_number(ch.total)}\quad"
@@ -647,8 +741,13 @@ def delta_rule() -> None:
     against the line before (core.derivations, as on the Softmax page)."""
     st.subheader("Where the δ rule comes from")
     results = [derivations.remembered(d, deltarule.WAYS) for d in deltarule.DERIVATIONS]
+    st.caption("δⱼ = f′(zⱼ) Σₖ wₖⱼ δₖ and ∂L/∂wⱼᵢ = δⱼ aᵢ, derived line by line, each line "
+               "checked by SymPy against the line before.")
+    # Two derivations of a dozen typeset lines each: built when the student opens them.
+    if not st.toggle("Show the derivations", key="show_delta_rule"):
+        return
     for d, result in zip(deltarule.DERIVATIONS, results, strict=True):
-        with st.expander(d.title, expanded=result is not None):
+        with st.expander(d.title, expanded=True):
             st.markdown(f"**Claim.** {d.intro}")
             st.latex(d.statement)
             derivation_lines(d, result, ":gray-badge[not checked yet]")
@@ -680,13 +779,7 @@ def all_checks(checks) -> None:
     n_agree = sum(c.agree for c in checks)
     with st.expander(f"All {len(checks)} gradients, three ways: {n_agree} agree within 1e-9"):
         # ✓ and ✗ rather than emoji: fonts without colour emoji draw those as empty boxes.
-        rows = "\n".join(
-            f"| ${dfrac(c.label)}$ | {c.traced:.10g} | "
-            f"{('checking…' if c.pending else '—') if c.sympy is None else f'{c.sympy:.10g}'} | "
-            f"{c.finite_difference:.10g} | "
-            f"{'✓' if c.agree else '✗ ' + c.note} |" for c in checks)
-        st.markdown("| gradient | backprop | SymPy diff | finite difference | agree |\n"
-                    f"|---|---|---|---|---|\n{rows}")
+        st.markdown(checks_table(checks))
 
 
 # ----------------------------------------------------------------------------- matrix form
@@ -891,24 +984,31 @@ def share_link(trace) -> None:
         st.code(f"{base}?{urlencode(query)}", language=None, wrap_lines=True)
 
 
-def downloads(trace, checks, marking) -> None:
+def with_marks(make, *args):
+    """`make(*args, marks)` when clicked, with the marks of that moment (None in Show me): the
+    step viewer is a fragment, so answers typed since this run are only in `ss.live`. The file is
+    written at the click, outside any run, where st.session_state cannot be read."""
+    live, in_try = ss.live, ss.mode == "try"
+    return lambda: make(*args, live["marking"] if in_try else None)
+
+
+def downloads(trace, checks) -> None:
     st.subheader("Download")
-    mine = marking if ss.mode == "try" else None
     origin = describe(ss.origin).replace("`", "")
     d1, d2, d3, d4 = st.columns(4)
     # Written when clicked, not on every re-run: most runs never download.
-    d1.download_button("Markdown (with LaTeX)",
-                       partial(derivation.markdown, trace, checks, NOTE, mine),
+    d1.download_button("Markdown (with LaTeX)", with_marks(derivation.markdown, trace, checks,
+                                                           NOTE),
                        "backprop_step.md", "text/markdown", width="stretch", on_click="ignore")
     d2.download_button("LaTeX (.tex, compiles with pdflatex)",
-                       partial(derivation.tex, trace, checks, NOTE, mine), "backprop_step.tex",
+                       with_marks(derivation.tex, trace, checks, NOTE), "backprop_step.tex",
                        "application/x-tex", width="stretch", on_click="ignore")
-    d3.download_button("Problem and trace (.json)", partial(pf.trace_json, trace, origin, mine),
+    d3.download_button("Problem and trace (.json)", with_marks(pf.trace_json, trace, origin),
                        "backprop_problem.json", "application/json", width="stretch",
                        on_click="ignore")
-    d4.download_button("Step values (.csv)", partial(pf.steps_csv, trace, mine),
+    d4.download_button("Step values (.csv)", with_marks(pf.steps_csv, trace),
                        "backprop_steps.csv", "text/csv", width="stretch", on_click="ignore")
-    if mine is not None:
+    if ss.mode == "try":
         st.caption("In Let me try the downloads carry your answers and their marks.")
 
 
@@ -982,25 +1082,21 @@ shape = network_settings()
 introduction()
 whose = st.container()  # the banner, filled once the tables have given the numbers
 mode_switch()
-left, right = st.columns([5, 6] if max(shape) <= 4 else [6, 5])
-trace, checks = problem_tables(shape, left)
+trace, checks = problem_tables(shape)
 with whose:
     banner(trace)
-marking = mark_all(trace, ss.answers)
 if ss.view == "matrix":
-    network_drawing(shape, trace, marking, right, show_all=True)
+    ss.live["marking"] = mark_all(trace, ss.answers)
+    network_drawing(shape, trace, ss.live["marking"], st.container(), show_all=True)
     matrix_form(trace)
 else:
-    show_all = navigation(trace.steps, marking)
-    network_drawing(shape, trace, marking, right, show_all)
-    step_through(trace, checks, marking, show_all)
-    check_my_work(trace.steps, marking)
+    step_by_step(trace, checks)
     w11_in_full(trace, unit_names(shape))
     delta_rule()
     all_checks(checks)
 paste_a_problem()
 share_link(trace)
-downloads(trace, checks, marking)
+downloads(trace, checks)
 worksheets_for_a_class(trace)
 remember(trace)
 finish_checks(checks)

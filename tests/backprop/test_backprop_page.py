@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from core.backprop import problems
+from core.backprop import oracle, problems
 
 PAGE = "pages/backprop.py"
 
 
 @pytest.fixture
 def at(open_page):
+    # SymPy's gradient of the homework's shape is built in the background on a page's first
+    # visit; here it is built first, so the page shows what a student sees once it is done.
+    oracle.sympy_gradient_fn((3, 2, 2), "sigmoid", "half_squared_error")
     return open_page(PAGE)
 
 
@@ -50,10 +53,24 @@ def test_step_through_with_next_previous_jump_and_show_all(latex, at) -> None:
     target = next(i for i in jump.options if "new w11^(1)" in i)
     jump.select(jump.options.index(target) if isinstance(jump.value, int) else target).run()
     assert any(r"w^{(1)\,\mathrm{new}}_{11} = 0.2 - 0.1" in v for v in latex(at))
-    n_single = len(at.latex)
     at.toggle(key="show_all").set_value(True).run()
-    # One step's three lines became all 41 steps' three lines.
-    assert len(at.latex) == n_single - 3 + 3 * 41
+    # All 41 steps at once, one aligned block per stage and layer: forward ×2, the loss,
+    # deltas ×2, gradients ×2, updates ×2. Each step keeps its three lines in its block.
+    trace = at.session_state["last_good"][0]
+    blocks = [v for v in latex(at) if v.startswith(r"\begin{aligned}")
+              and v != trace.w11.expression]  # (w11 in full, further down, is aligned too)
+    assert len(blocks) == 9
+    text = " ".join(blocks)
+    assert all(f"{s.label} &= " in text for s in trace.steps)
+    assert r"z^{(1)}_{1} &= w^{(1)}_{11} x_{1} + w^{(1)}_{12} x_{2}" in text
+    assert r"&= 0.2 \cdot 0.5 + 0.4 \cdot 0.1 + \left(-0.5\right) \cdot 0.3 + 0.1 \\ &= 0.09" \
+        in text
+    # new w11 = 0.2 − 0.1·(−0.0024284) = 0.20024284
+    assert r"&= 0.2 - 0.1 \cdot \left(-0.0024284\right) \\ &= 0.200243" in text
+    # The gradients' three checks, as a plain table under each gradient block.
+    assert any("| ∂L/∂w11^(1) | -0.002428" in m.value for m in at.markdown)
+    # Show me needs no answer boxes here: every value is on the page.
+    assert not [t for t in at.text_input if str(t.key).startswith("ans::")]
 
 
 def test_gradient_step_shows_three_checks_badge(at) -> None:

@@ -3,6 +3,7 @@ that carry forward, the score, and a drawing that gives nothing away."""
 
 from __future__ import annotations
 
+import pyarrow as pa
 import pytest
 
 PAGE = "pages/backprop.py"
@@ -29,9 +30,11 @@ def score(app) -> str:
 
 
 def drawn_values(app) -> dict[str, str]:
-    spec = app.get("vega_lite_chart")[0].proto.spec
-    import json
-    nodes = json.loads(spec)["layer"][2]["data"]["values"]
+    """The value under each unit of the drawing, from the chart's "nodes" dataset (sent apart
+    from its spec, as Arrow)."""
+    chart = app.get("vega_lite_chart")[0].proto
+    data = next(d.data.data for d in chart.datasets if d.name == "nodes")
+    nodes = pa.ipc.open_stream(data).read_all().to_pylist()
     return {n["name"]: n["value"] for n in nodes}
 
 

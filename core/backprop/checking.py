@@ -1,0 +1,66 @@
+"""SymPy's gradient of a new shape, built in the background so that no page waits for it.
+
+`sympy.diff` of the whole loss takes 0.5–5 s per (shape, activation, loss) the first time
+(core.backprop.oracle caches it for the server's life). The page shows the numbers, formulas and
+drawing at once, asks for the build here, and fills the SymPy checks in once `ready` says so.
+
+One worker thread builds one gradient at a time, the most recently asked first: a student who
+clicks through four shapes gets the one on screen next, not the three they passed.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from core.backprop import oracle
+
+Key = tuple[tuple[int, ...], str, str]  # (shape, activation, loss)
+
+_wanted: dict[Key, float] = {}  # asked for and not built yet: when last asked
+_failed: dict[Key, str] = {}  # could not be built: why
+_cond = threading.Condition()
+_worker: threading.Thread | None = None
+
+
+def _key(shape, activation: str, loss: str) -> Key:
+    return tuple(int(n) for n in shape), activation, loss
+
+
+def ready(shape, activation: str, loss: str) -> bool:
+    """Whether the checks of this (shape, activation, loss) no longer wait for SymPy."""
+    key = _key(shape, activation, loss)
+    return oracle.sympy_ready(*key) or key in _failed
+
+
+def failure(shape, activation: str, loss: str) -> str | None:
+    """Why SymPy could not build this gradient, or None."""
+    return _failed.get(_key(shape, activation, loss))
+
+
+def request(shape, activation: str, loss: str) -> None:
+    """Build SymPy's gradient of this (shape, activation, loss) in the background, if needed."""
+    global _worker
+    key = _key(shape, activation, loss)
+    if ready(*key) or not oracle.sympy_feasible(key[0], loss):
+        return
+    with _cond:
+        _wanted[key] = time.monotonic()
+        if _worker is None or not _worker.is_alive():
+            _worker = threading.Thread(target=_work, name="backprop-sympy", daemon=True)
+            _worker.start()
+        _cond.notify()
+
+
+def _work() -> None:
+    while True:
+        with _cond:
+            while not _wanted:
+                _cond.wait()
+            key = max(_wanted, key=_wanted.__getitem__)
+        try:
+            oracle.sympy_gradient_fn(*key)
+        except Exception as err:  # noqa: BLE001 - any failure is shown on the page, not lost
+            _failed[key] = f"{type(err).__name__}: {err}"
+        with _cond:
+            _wanted.pop(key, None)
