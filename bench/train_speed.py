@@ -1,6 +1,6 @@
 """Epoch time of this NumPy MLP engine vs PyTorch CPU and scikit-learn, measured in one run.
 
-    python bench/train_speed.py [--rounds 7]
+    python bench/train_speed.py [--rounds 7] [--cli-epochs 50] [--only small|big]
 
 Same architecture, data (mnist5k's training split; the big net repeats it to 18,000 rows), batch
 size, plain SGD, float32. Each contender is built once; then every round times one epoch of each,
@@ -14,12 +14,17 @@ The small net is also timed as the command line runs it: `python -m core.train` 
 process (start-up, data loading, every per-epoch record and its JSON line included), its wall
 time divided by its epochs, against the faster PyTorch (its own threads, or one thread) of the
 same rounds.
+BLAS threads: the small net's engine and matmul rows run on one BLAS thread, as the command line
+and the Train page's workers run them (the library's default pool on two busy cores made an
+epoch up to 38x slower); the big net's rows use the library's default threads, as PyTorch CPU
+does. Each case's title says which.
 Needs `pip install -r requirements-bench.txt` for PyTorch; without it that column is skipped.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
@@ -158,14 +163,29 @@ def sklearn(X, Y, y, sizes, act, batch) -> Epoch:
     return epoch
 
 
-# (title, layer sizes, activation, batch, times the 3,600 samples are repeated, goals as
-# {reference: largest engine/reference ratio}); from the MLP issue.
+# (name, title, layer sizes, activation, batch, times the 3,600 samples are repeated, the
+# engine's BLAS threads (None: the library's default), goals as {reference: largest
+# engine/reference ratio}); from the MLP issue and issue 14 (the command line).
 CASES = [
-    ("784-64-10 sigmoid, batch 32", [784, 64, 10], "sigmoid", 32, 1,
+    ("small", "784-64-10 sigmoid, batch 32", [784, 64, 10], "sigmoid", 32, 1, 1,
      {"PyTorch CPU": 0.5, "PyTorch 1 thread": 0.5, "scikit-learn": 1.0, "command line": 0.5}),
-    ("784-700-700-700-10 ReLU, batch 128", [784, 700, 700, 700, 10], "relu", 128, 5,
+    ("big", "784-700-700-700-10 ReLU, batch 128", [784, 700, 700, 700, 10], "relu", 128, 5, None,
      {"PyTorch CPU": 0.9, "scikit-learn": 1.0, "matmuls alone": 1.15}),
 ]
+OURS = ("engine (NumPy)", "matmuls alone")  # the rows run on the case's BLAS threads
+
+
+def _load() -> str:
+    """The load averages over 1, 5 and 15 minutes, as uptime prints them."""
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} cores"
+
+
+def blas_threads(n: int | None):
+    """A context running NumPy's BLAS on n threads (None: the library's default)."""
+    if n is None:
+        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+    return threadpool_limits(limits=n, user_api="blas")
 
 
 def main() -> None:
@@ -174,9 +194,14 @@ def main() -> None:
                     help="timed rounds, one epoch of each contender per round (the best is kept)")
     ap.add_argument("--cli-epochs", type=int, default=50,
                     help="epochs of each timed `python -m core.train` process (small net)")
+    ap.add_argument("--only", choices=[c[0] for c in CASES],
+                    help="time one net only (default: both)")
     a = ap.parse_args()
+    print(f"load average at the start: {_load()}")
     d = load_dataset("mnist5k")
-    for title, sizes, act, batch, rep, goals in CASES:
+    for case, title, sizes, act, batch, rep, threads, goals in CASES:
+        if a.only not in (None, case):
+            continue
         X = np.ascontiguousarray(np.tile(d.X_train, (rep, 1)), dtype=np.float32)
         y = np.tile(d.y_train, rep)
         Y = np.eye(10, dtype=np.float32)[y]
@@ -188,8 +213,9 @@ def main() -> None:
             makers["matmuls alone"] = matmuls
         epochs = {name: make(X, Y, y, sizes, act, batch) for name, make in makers.items()}
         runnable = {name: f for name, f in epochs.items() if f is not None}
-        for f in runnable.values():
-            f()  # warm-up: first-call costs (allocation, lazy imports, BLAS threads)
+        for name, f in runnable.items():
+            with blas_threads(threads if name in OURS else None):
+                f()  # warm-up: first-call costs (allocation, lazy imports, BLAS threads)
         best = dict.fromkeys(runnable, float("inf"))
         cli, cli_best = command_line(a.cli_epochs), float("inf")
         for _ in range(a.rounds):
@@ -200,11 +226,15 @@ def main() -> None:
                 # BLAS worker threads spin for a while after their last call; a pause keeps
                 # one contender's spinning threads from slowing the next one down.
                 time.sleep(PAUSE_S)
-                t = time.perf_counter()
-                f()
-                best[name] = min(best[name], time.perf_counter() - t)
+                with blas_threads(threads if name in OURS else None):
+                    t = time.perf_counter()
+                    f()
+                    best[name] = min(best[name], time.perf_counter() - t)
         n, t_engine = len(X), best["engine (NumPy)"]
-        print(f"\n{title}: {n:,} samples per epoch, best of {a.rounds} interleaved rounds")
+        blas = "the BLAS library's default threads" if threads is None else \
+            f"{threads} BLAS thread{'s' * (threads > 1)}"
+        print(f"\n{title}: {n:,} samples per epoch, best of {a.rounds} interleaved rounds; "
+              f"engine on {blas}")
         for name in epochs:
             if name not in best:
                 print(f"  {name:16s} not installed (pip install -r requirements-bench.txt)")
@@ -222,6 +252,7 @@ def main() -> None:
             print(f"  python -m core.train, whole process ({a.cli_epochs} epochs): "
                   f"{cli_best:.3f} s per epoch = {ratio:.2f}x the faster PyTorch epoch "
                   f"(goal <= {goal}x: {'met' if ratio <= goal else 'MISSED'})")
+    print(f"load average at the end: {_load()}")
 
 
 if __name__ == "__main__":

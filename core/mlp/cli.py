@@ -19,7 +19,6 @@ from typing import Any
 
 from core.mlp.budget import check_config, memory_budget_mb
 from core.mlp.datasets import DataUnavailable
-from core.mlp.jobs import limit_blas_threads, record_run
 from core.mlp.settings import SETTINGS, Setting, check, parse_hidden
 from core.mlp.training import TrainConfig, TrainingRun
 
@@ -78,14 +77,23 @@ def config_from_args(a: argparse.Namespace) -> TrainConfig:
     return TrainConfig(**values).validate()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, blas_threads_set: int | None = None) -> int:
+    """Run the command line on argv (default sys.argv[1:]); the exit code.
+
+    blas_threads_set: the BLAS threads the caller fixed before NumPy loaded OpenBLAS
+    (`python -m core.train` does, through OPENBLAS_NUM_THREADS); when they are what was asked,
+    threadpoolctl, which costs start-up time, is not needed.
+    """
     parser = build_parser()
     a = parser.parse_args(argv)
     if a.blas_threads < 0:
         parser.error(f"--blas-threads must be 0 or more, got {a.blas_threads}")
     if a.memory_mb < 1:
         parser.error(f"--memory-mb must be 1 or more, got {a.memory_mb}")
-    limit_blas_threads(a.blas_threads)
+    if a.blas_threads != blas_threads_set:
+        from core.mlp.jobs import limit_blas_threads
+
+        limit_blas_threads(a.blas_threads)
     try:
         config = config_from_args(a)
         check_config(config, budget_mb=a.memory_mb)  # before any data is loaded
@@ -113,6 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps(record), flush=True)
     else:
         # Imported only here: sqlite3 costs the plain command line a tenth of a second.
+        from core.mlp.jobs import record_run
         from core.mlp.runstore import RunStore, RunStoreError
 
         try:

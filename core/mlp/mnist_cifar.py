@@ -10,17 +10,16 @@ of data is read. (Just over 300 lines: the two formats share the checked downloa
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import io
 import os
 import pickle
-import tarfile
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+# gzip, hashlib and tarfile are imported where they are used: a run on the sets built into the
+# app (what `python -m core.train` mostly does) needs none of them.
 Progress = Callable[[int, int], None]  # (bytes done, bytes total or 0 when unknown)
 
 
@@ -58,6 +57,8 @@ MNIST_PARTS = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte",
 
 
 def md5_of(path: Path) -> str:
+    import hashlib
+
     h = hashlib.md5(usedforsecurity=False)
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -70,6 +71,7 @@ def download(url: str, dest: Path, md5: str, progress: Progress | None = None,
     """Fetch url into dest, checking its MD5 on the fly; nothing is left behind on failure."""
     # Imported here: urllib.request costs 60-400 ms of every CLI start-up, and only --download
     # and the page's download button ever need it.
+    import hashlib
     import urllib.error
     import urllib.request
 
@@ -144,6 +146,8 @@ def read_idx_file(path: Path) -> np.ndarray:
     """An IDX file (raw or gzipped) read with its header checked first: against the file's size
     for a raw file, and by reading at most the declared size (plus one byte) from a gzip, so
     neither a huge declared size nor a huge file is ever read whole."""
+    import gzip
+
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as f:
@@ -271,6 +275,8 @@ def cifar_present(folder: Path) -> bool:
 
 
 def _cifar_bytes_from_archive(archive: Path) -> dict[str, bytes]:
+    import tarfile
+
     out = {}
     try:
         with tarfile.open(archive, "r:gz") as tar:
@@ -288,6 +294,8 @@ def _cifar_bytes_from_archive(archive: Path) -> dict[str, bytes]:
 def load_cifar10(folder: Path, download_missing: bool = False,
                  progress: Progress | None = None) -> tuple[np.ndarray, ...]:
     """(X_train (50000, 32, 32, 3) uint8, y_train, X_test, y_test) from the archive in folder."""
+    import hashlib
+
     archive = folder / CIFAR10_ARCHIVE
     extracted = folder / CIFAR10_FOLDER
     if not cifar_present(folder):

@@ -29,6 +29,8 @@ import numpy as np
 from core.mlp.activations import make_activation
 from core.mlp.initializers import make_weights
 
+_sum, _max = np.add.reduce, np.maximum.reduce
+
 
 def n_params_of(layer_sizes: Sequence[int]) -> int:
     """Σ_l (d_{l-1}·d_l + d_l): weights plus biases."""
@@ -93,6 +95,21 @@ class MLP:
         self._work: dict[int, _Workspace] = {}
         self._l2_tmp: list[np.ndarray] | None = None  # λW scratch, made on first use of L2
 
+    def snapshot(self, into: MLP | None = None) -> MLP:
+        """A model holding a copy of these parameters (written into `into`'s own arrays when
+        given, so a trainer can keep one): evaluated on one thread while this one trains on."""
+        if into is None:
+            into = object.__new__(MLP)
+            into.__dict__.update(self.__dict__)
+            into.weights = [W.copy() for W in self.weights]
+            into.biases = [b.copy() for b in self.biases]
+            into.params = [p for wb in zip(into.weights, into.biases, strict=True) for p in wb]
+            into._work, into._l2_tmp = {}, None
+        else:
+            for mine, theirs in zip(self.params, into.params, strict=True):
+                np.copyto(theirs, mine)
+        return into
+
     @property
     def n_layers(self) -> int:
         """Number of weight layers L."""
@@ -118,13 +135,15 @@ class MLP:
                 self.activation.forward(Z)
             A = Z
         # Softmax is shift invariant: subtracting the row max keeps e^z from overflowing.
-        np.max(A, axis=1, keepdims=True, out=ws.row)
+        # (ufunc.reduce is what np.max/np.sum call, without their Python wrapper: the same
+        # numbers, a few microseconds less per call on a (32, 10) batch.)
+        _max(A, axis=1, keepdims=True, out=ws.row)
         A -= ws.row
         return A  # shifted logits; the caller exponentiates
 
     def _softmax_inplace(self, S: np.ndarray, ws: _Workspace) -> np.ndarray:
         np.exp(S, out=S)
-        np.sum(S, axis=1, keepdims=True, out=ws.row2)
+        _sum(S, axis=1, keepdims=True, out=ws.row2)
         S /= ws.row2
         return S
 
@@ -191,10 +210,12 @@ class MLP:
         # ℒ_i = log Σ_k e^{s_ik} − s_{i,y_i}; both parts from the shifted logits, never log(0).
         D = ws.D[-1]
         np.multiply(S, Y, out=D)
-        s_true = float(D.sum(dtype=np.float64))
+        s_true = float(_sum(D, axis=None, dtype=np.float64))
         P = self._softmax_inplace(S, ws)
-        loss = (float(np.log(ws.row2).sum(dtype=np.float64)) - s_true) / n
-        loss += self.l2_penalty(l2)
+        log_norm = np.log(ws.row2, out=ws.row2)  # the row sums are not needed after P
+        loss = (float(_sum(log_norm, axis=None, dtype=np.float64)) - s_true) / n
+        if l2 != 0.0:
+            loss += self.l2_penalty(l2)
 
         np.subtract(P, Y, out=D)
         D *= scale / n
@@ -202,7 +223,7 @@ class MLP:
             gW, gb = grads[2 * k], grads[2 * k + 1]
             A_prev = X if k == 0 else ws.H[k - 1]
             np.matmul(A_prev.T, D, out=gW)
-            np.sum(D, axis=0, out=gb)
+            _sum(D, axis=0, out=gb)
             if l2 != 0.0:
                 tmp = self._l2_scratch()[k]
                 np.multiply(self.weights[k], scale * l2, out=tmp)

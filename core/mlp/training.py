@@ -4,15 +4,20 @@ A `TrainingRun` owns one model, one optimiser and one data set. `run()` is a gen
 yields a record (a JSON-safe dict) after every epoch and, when asked, every `eval_every` steps,
 so a page can draw curves while training goes on and a script can print them.
 
+A record is measured on a copy of the parameters taken at its step, on a helper thread, while
+the next minibatches train on this one (BLAS and NumPy's ufuncs release the GIL, so with a
+second core the evaluation costs the loop almost nothing). It is yielded as soon as it is ready,
+before any later one, and what it decides (divergence, early stopping) ends the run exactly
+where the old synchronous loop would have: at its step, with its parameters.
+
 (Over 300 lines because TrainConfig and the loop that reads every one of its fields belong
 together; the ranges themselves are in core.mlp.settings.)
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import functools
 import math
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, fields
@@ -132,10 +137,34 @@ class TrainConfig:
         return cls(**d)
 
 
-@functools.cache
-def _evaluator() -> concurrent.futures.ThreadPoolExecutor:
-    """One helper thread per process for the records' training-set evaluation."""
-    return concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="record")
+class _Pending:
+    """A record being measured on a helper thread; `state` is the run's position when its
+    snapshot was taken, to go back to if the record ends the run."""
+
+    def __init__(self, measure: Callable[[], Record], state: tuple) -> None:
+        self.state = state
+        self._record: Record | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, args=(measure,), name="record",
+                                        daemon=True)
+        self._thread.start()
+
+    def _work(self, measure: Callable[[], Record]) -> None:
+        try:
+            with np.errstate(all="ignore"):  # as in the training loop: overflow is divergence
+                self._record = measure()
+        except BaseException as exc:  # handed to the training thread by result()
+            self._error = exc
+
+    def ready(self) -> bool:
+        return not self._thread.is_alive()
+
+    def result(self) -> Record:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._record is not None
+        return self._record
 
 
 def _json_float(x: float | None) -> float | None:
@@ -171,9 +200,15 @@ class TrainingRun:
         dt = self.model.dtype
         self._X = np.ascontiguousarray(data.X_train, dtype=dt)
         self._Y = np.eye(data.n_classes, dtype=dt)[data.y_train]
-        self._Xs = np.empty_like(self._X)  # the training set in this epoch's shuffled order
-        self._Ys = np.empty_like(self._Y)
+        self._perm = np.arange(self.n_train)  # this epoch's shuffled order
+        # One minibatch gathered from it at a time: a batch fresh in the cache for its GEMMs,
+        # instead of the whole training set copied once per epoch.
+        B = min(c.batch_size, self.n_train)
+        self._xb = np.empty((B, self._X.shape[1]), dt)
+        self._yb = np.empty((B, self._Y.shape[1]), dt)
         self._grads = [np.empty_like(p) for p in self.model.params]
+        self._snap: MLP | None = None  # the parameters a pending record is measured on
+        self._pending: _Pending | None = None
         self._w0 = [float(np.mean(np.abs(W))) for W in self.model.weights]
         self._rng = np.random.default_rng([c.seed, 1])  # shuffling, independent of the init
         self._batch = 0  # next minibatch index within the current epoch
@@ -191,36 +226,76 @@ class TrainingRun:
         return learning_rate(c.schedule, c.lr, step, self.steps_per_epoch, c.decay_k,
                              c.step_every, c.step_factor)
 
-    def _make_record(self, start: float) -> Record:
-        m, d = self.model, self.data
-        # The training-set pass is the largest: it runs beside the other two, on a second core
-        # when there is one (BLAS and NumPy's ufuncs release the GIL).
-        train = _evaluator().submit(m.evaluate, self._X_eval, self._y_eval)
-        val_loss, val_acc = m.evaluate(d.X_val, d.y_val) if len(d.y_val) else (None, None)
-        _, test_acc = m.evaluate(d.X_test, d.y_test)
-        train_loss, train_acc = train.result()
-        mean_abs = [float(np.mean(np.abs(W))) for W in m.weights]
-        ratio = []
-        for i, W in enumerate(m.weights):
-            norm_w = float(np.linalg.norm(W))
-            norm_d = float(np.linalg.norm(self.optimizer.delta[2 * i]))
-            ratio.append(_json_float(norm_d / norm_w) if norm_w > 0 and self.step else None)
+    def _measure(self, snap: MLP, step: int, lr: float, ratio: list, start: float) -> Record:
+        """The record of the parameters in `snap` (run on the helper thread)."""
+        d = self.data
+        train_loss, train_acc = snap.evaluate(self._X_eval, self._y_eval)
+        val_loss, val_acc = snap.evaluate(d.X_val, d.y_val) if len(d.y_val) else (None, None)
+        _, test_acc = snap.evaluate(d.X_test, d.y_test)
+        mean_abs = [float(np.mean(np.abs(W))) for W in snap.weights]
         return {
-            "step": self.step,
-            "epoch": self.step / self.steps_per_epoch,
-            "lr": _json_float(self._last_lr),
+            "step": step,
+            "epoch": step / self.steps_per_epoch,
+            "lr": _json_float(lr),
             "train_loss": _json_float(train_loss),
             "train_acc": _json_float(train_acc),
             "val_loss": _json_float(val_loss),
             "val_acc": _json_float(val_acc),
             "test_acc": _json_float(test_acc),
-            "l2_loss": _json_float(m.l2_penalty(self.config.l2)),
+            "l2_loss": _json_float(snap.l2_penalty(self.config.l2)),
             "mean_abs_w": [_json_float(a) for a in mean_abs],
             "mean_abs_w_rel": [_json_float(a / a0) if a0 > 0 else None
                                for a, a0 in zip(mean_abs, self._w0, strict=True)],
             "update_ratio": ratio,
             "elapsed": self.elapsed + (time.perf_counter() - start),
         }
+
+    def _record(self, start: float) -> Iterator[Record]:
+        """Start measuring a record of the parameters as they are now, after yielding the one
+        still pending; False (and the run ended) if either shows the model blew up."""
+        if not (yield from self._deliver()):
+            return False
+        m = self.model
+        if not all(np.isfinite(p).all() for p in m.params):
+            self._diverge("the weights or the loss are no longer finite numbers")
+            return False
+        # ‖ΔW‖/‖W‖ now: the optimiser's Δθ buffers are overwritten by the next step.
+        ratio = []
+        for i, W in enumerate(m.weights):
+            norm_w = float(np.linalg.norm(W))
+            norm_d = float(np.linalg.norm(self.optimizer.delta[2 * i]))
+            ratio.append(_json_float(norm_d / norm_w) if norm_w > 0 and self.step else None)
+        self._snap = snap = m.snapshot(self._snap)
+        state = (self.step, self._epoch, self._batch, self.train_seconds, self._last_lr)
+        self._pending = _Pending(
+            lambda: self._measure(snap, state[0], state[4], ratio, start), state)
+        return True
+
+    def _deliver(self) -> Iterator[Record]:
+        """Wait for the pending record, keep and yield it; False (and the run ended where that
+        record was made) if it diverged or stops the run early."""
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return True
+        record = pending.result()
+        if record["train_loss"] is None or record["train_loss"] > DIVERGED_LOSS:
+            self._go_back(pending.state)
+            self._diverge("the weights or the loss are no longer finite numbers")
+            return False
+        self.records.append(record)
+        yield record
+        at_epoch_end = pending.state[2] == 0  # patience counts epochs, not eval_every records
+        if at_epoch_end and self._early_stop(epoch=pending.state[1]):
+            self._go_back(pending.state)
+            return False
+        return True
+
+    def _go_back(self, state: tuple) -> None:
+        """End the run at a pending record's step: its position and parameters (the steps
+        trained since are undone; the run cannot be resumed after what it decided)."""
+        self.step, self._epoch, self._batch, self.train_seconds, self._last_lr = state
+        assert self._snap is not None
+        self._snap.snapshot(self.model)
 
     def _diverge(self, why: str) -> None:
         self.status = RunStatus.DIVERGED
@@ -249,28 +324,44 @@ class TrainingRun:
     def _loop(self, should_stop: Callable[[], bool] | None, start: float) -> Iterator[Record]:
         c, m, opt = self.config, self.model, self.optimizer
         params, grads = m.params, self._grads
+        X, Y, xb, yb = self._X, self._Y, self._xb, self._yb
         B, n = c.batch_size, self.n_train
         every = c.eval_every
         while self._epoch < c.epochs or self._batch > 0:
             if self._batch == 0:
                 self._epoch += 1
-                perm = self._rng.permutation(n)
-                np.take(self._X, perm, axis=0, out=self._Xs)
-                np.take(self._Y, perm, axis=0, out=self._Ys)
+                self._perm = self._rng.permutation(n)
+            perm = self._perm
             t0 = time.perf_counter()
             for b in range(self._batch, self.steps_per_epoch):
+                if self._pending is not None and self._pending.ready():
+                    self.train_seconds += time.perf_counter() - t0
+                    self._batch = b
+                    if not (yield from self._deliver()):
+                        return
+                    t0 = time.perf_counter()
                 if should_stop is not None and should_stop():
                     self._batch = b
                     self.train_seconds += time.perf_counter() - t0
+                    if not (yield from self._deliver()):
+                        return
                     self.status = RunStatus.STOPPED
                     self.message = f"stopped at epoch {self._epoch}, step {self.step}"
                     return
                 lr = self._lr_at(self.step)
-                lo = b * B
-                loss, _ = m.loss_and_grads(self._Xs[lo:lo + B], self._Ys[lo:lo + B], c.l2,
-                                           out=grads, scale=opt.grad_scale(lr))
+                rows = perm[b * B:(b + 1) * B]
+                k = len(rows)
+                # mode="clip": the indices are valid, and it saves take() a buffered copy
+                np.take(X, rows, axis=0, out=xb[:k], mode="clip")
+                np.take(Y, rows, axis=0, out=yb[:k], mode="clip")
+                loss, _ = m.loss_and_grads(xb[:k], yb[:k], c.l2, out=grads,
+                                           scale=opt.grad_scale(lr))
                 if not math.isfinite(loss) or loss > DIVERGED_LOSS:
                     self.train_seconds += time.perf_counter() - t0
+                    self._batch = b
+                    # A pending record comes first: it may already have ended the run.
+                    if not (yield from self._deliver()):
+                        return
                     self._diverge(f"loss became {loss:.3g}" if math.isfinite(loss)
                                   else f"loss became {loss}")
                     return
@@ -279,30 +370,20 @@ class TrainingRun:
                 self._last_lr = lr
                 if every and self.step % every == 0 and b + 1 < self.steps_per_epoch:
                     self.train_seconds += time.perf_counter() - t0
-                    if not (yield from self._emit(start)):
+                    self._batch = b + 1
+                    if not (yield from self._record(start)):
                         return
                     t0 = time.perf_counter()
             self.train_seconds += time.perf_counter() - t0
             self._batch = 0
-            if not (yield from self._emit(start)):
+            if not (yield from self._record(start)):
                 return
-            if self._early_stop():
-                return
+        if not (yield from self._deliver()):
+            return
         self.status = RunStatus.FINISHED
         self.message = f"finished {c.epochs} epochs ({self.step} steps)"
 
-    def _emit(self, start: float) -> Iterator[Record]:
-        """Make, store and yield a record; False (and status diverged) if the model blew up."""
-        record = self._make_record(start)
-        if record["train_loss"] is None or record["train_loss"] > DIVERGED_LOSS \
-                or not all(np.isfinite(p).all() for p in self.model.params):
-            self._diverge("the weights or the loss are no longer finite numbers")
-            return False
-        self.records.append(record)
-        yield record
-        return True
-
-    def _early_stop(self) -> bool:
+    def _early_stop(self, epoch: int) -> bool:
         patience = self.config.early_stopping
         val_loss = self.records[-1]["val_loss"] if self.records else None
         if not patience or val_loss is None:
@@ -313,7 +394,7 @@ class TrainingRun:
         self._since_best += 1
         if self._since_best >= patience:
             self.status = RunStatus.EARLY_STOPPED
-            self.message = (f"stopped early at epoch {self._epoch}: validation loss has not "
+            self.message = (f"stopped early at epoch {epoch}: validation loss has not "
                             f"improved on {self._best_val:.4f} for {patience} evaluations")
             return True
         return False
