@@ -29,7 +29,7 @@ from core.mlp import charts
 from core.mlp.budget import check_config, memory_budget_mb
 from core.mlp.csvdata import LIMITS, MAX_BYTES, CsvError, csv_header, store_upload
 from core.mlp.datasets import DATASETS, Dataset, DataSpec, dataset_available
-from core.mlp.describe import blank_k, describe, describe_data, formula_tex
+from core.mlp.describe import blank_missing, describe, describe_data, formula_tex
 from core.mlp.form import (
     SWEEP_KEY,
     SWEEP_VALUES,
@@ -211,6 +211,7 @@ def start(configs: list[tuple[str, dict]], name: str, legend: str = "run") -> No
         ss["train_error"] = str(exc)
         return
     sweep = f"{name} · {uuid.uuid4().hex[:8]}"
+    ss["draw_costs"] = []  # a new job's charts: their cost is measured again
     ss["train_job"] = RunJob(
         store(), checked, sweep=sweep, pool=get_pool(),
     ).start()
@@ -267,11 +268,11 @@ def draw_job(j: RunJob) -> None:
         st.caption("Stopping after the current minibatch…")
     for kind, sentence in j.outcomes():
         {"warning": st.warning, "error": st.error, "info": st.info}[kind](sentence)
-    runs = {r.label: r.records for r in j.runs if r.records}
+    runs = j.records(store())
     n_records = sum(len(v) for v in runs.values())
     st.caption(f"records so far: {n_records}" + (
         f" · redrawn every {ss.get('interval', 1.0):.1f} s, drawing takes "
-        f"{ss.get('draw_cost', 0.0):.2f} s" if not j.done else ""))
+        f"{draw_cost():.2f} s" if not j.done else ""))
     comparison = len(j.runs) > 1 and any(r.run_id is not None for r in j.runs)
     if comparison and ss.get("train_table_first"):
         results_table(j)
@@ -294,7 +295,7 @@ def draw_job(j: RunJob) -> None:
 
 def results_table(j: RunJob) -> None:
     """The comparison as the homework's results table: what changed, and what it reached."""
-    table = blank_k(runs_table(store().list_runs(ids=j.run_ids)))
+    table = blank_missing(runs_table(store().list_runs(ids=j.run_ids)))
     st.markdown("**Results of this comparison**")
     st.dataframe(table[["label", "status", "best val acc", "final val acc", "final test acc",
                         "time (s)", "hidden", "optimiser", "lr", "L2 λ", "schedule", "k",
@@ -308,7 +309,8 @@ def draw_charts(runs: dict[str, list[dict]], legend: str, focus: tuple[str, ...]
     runs = {label: charts.thin(records) for label, records in runs.items()}
     for i in range(0, len(names), 2):
         for column, name in zip(st.columns(2), names[i:i + 2], strict=False):
-            column.altair_chart(charts.CHARTS[name](runs, legend_title=legend), width="stretch")
+            column.vega_lite_chart(charts.CHARTS[name](runs, legend_title=legend).spec(),
+                                   width="stretch")
 
 
 def live() -> None:
@@ -317,14 +319,29 @@ def live() -> None:
     if j is None:
         st.caption("Press Train (or run an experiment): the charts draw here as records arrive.")
         return
-    t0 = time.perf_counter()
+    t0 = time.thread_time()  # this thread's CPU: what drawing costs, whatever the load
     draw_job(j)
-    ss["draw_cost"] = 0.7 * ss.get("draw_cost", 0.05) + 0.3 * (time.perf_counter() - t0)
+    costs = ss.setdefault("draw_costs", [])
+    costs.append(time.thread_time() - t0)
+    del costs[:-5]
     if j.done and ss.get("watching"):
         ss["watching"] = False
         st.rerun()  # the whole page: buttons and the runs table catch up
-    elif ss.get("watching") and 10 * ss["draw_cost"] > 1.5 * ss["interval"]:
+    elif ss.get("watching") and redraw_every() > 1.5 * ss["interval"]:
         st.rerun()  # drawing got dearer: rerun the page to redraw less often
+
+
+def draw_cost() -> float:
+    """The CPU seconds of a redraw: the median of this run's last five (one dear redraw, such
+    as the first of a new chart shape, does not change the rate); 0.05 s before three."""
+    costs = sorted(ss.get("draw_costs", ()))
+    return costs[len(costs) // 2] if len(costs) >= 3 else 0.05
+
+
+def redraw_every() -> float:
+    """Seconds between redraws: ten times the drawing's cost, so drawing takes under a tenth
+    of the CPU the run trains with; at least a second."""
+    return max(1.0, 10 * draw_cost())
 
 
 def delete_chosen() -> None:
@@ -564,9 +581,7 @@ def training() -> None:
     """The live panel: a fragment that redraws itself while the job trains."""
     active = job() is not None and not job().done
     ss["watching"] = active
-    # Redraw at most every `interval` seconds: ten times the last drawing cost, so drawing
-    # takes under a tenth of the time the job has to train.
-    interval = max(1.0, 10 * ss.get("draw_cost", 0.05)) if active else None
+    interval = redraw_every() if active else None
     ss["interval"] = interval or 1.0
     st.subheader("Training")
     st.fragment(run_every=interval)(live)()
@@ -582,7 +597,7 @@ def stored_runs() -> None:
         st.caption("No runs stored yet. Every run is kept in the run database.")
         return
     active = job() is not None and not job().done
-    st.dataframe(blank_k(runs_table(all_runs)), hide_index=True, key="runs_table")
+    st.dataframe(blank_missing(runs_table(all_runs)), hide_index=True, key="runs_table")
     st.caption(f"Stored in {store().path} (set HANDPROP_DB to move it)."
                + (" This table refreshes when the run ends; the panel above shows every record "
                   "as it arrives." if active else ""))

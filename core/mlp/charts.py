@@ -5,14 +5,21 @@ records (`core.mlp.records.Record`). One run is coloured by what it measures (tr
 layer 1..L); in a comparison colour is the run in every chart, and what it measures is the dash,
 so one colour can be followed from chart to chart. A loss or weight axis whose values span more
 than two decades is logarithmic, so one run's blow-up does not flatten the others onto zero.
-(Over 300 lines: one builder per figure of the homework reports, all sharing `_lines`, the
-legend and height rules; splitting them would split those rules.)
+
+The line charts come back as a `Figure`: a Vega-Lite spec built by Altair once per shape (which
+runs, series, scales, legend and height: `_lines_spec`, cached) and the records' data frame. A
+live redraw then costs a data frame and a JSON copy, not Altair's build and schema validation,
+which took ~0.3 s a chart. (Over 300 lines: one builder per figure of the homework reports, all
+sharing `_lines`, the legend and height rules; splitting them would split those rules.)
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 import altair as alt
 import numpy as np
@@ -21,8 +28,8 @@ import pandas as pd
 from core.numbers import code
 
 __all__ = [
-    "CHARTS", "chart_order", "thin", "metric_frame", "layer_frame", "with_start", "accuracy_chart",
-    "loss_chart", "gap_chart",
+    "CHARTS", "Figure", "chart_order", "thin", "metric_frame", "layer_frame", "with_start",
+    "accuracy_chart", "loss_chart", "gap_chart",
     "weight_amplitude_chart", "update_ratio_chart", "decision_grid", "decision_boundary_chart",
     "log_scale_if_spread", "weights_caption",
 ]
@@ -51,23 +58,30 @@ def _legend(title: str, below: bool = False) -> alt.Legend:
                       labelLimit=160)
 
 
-def log_scale_if_spread(values: pd.Series | Sequence[float]) -> alt.Scale | None:
-    """A log scale when the positive values span more than DECADES decades, else None."""
+def log_scale_if_spread(values: pd.Series | Sequence[float]) -> tuple | None:
+    """(("type", "log"),), the log scale's properties, when the positive values span more
+    than DECADES decades, else None."""
     v = pd.to_numeric(pd.Series(values), errors="coerce")
     v = v[np.isfinite(v) & (v > 0)]
     if v.empty or v.max() / v.min() <= 10.0 ** DECADES:
         return None
-    return alt.Scale(type="log")
+    return LOG
 
 
-def _epoch_x(df: pd.DataFrame) -> alt.X:
-    """The epoch axis: ticks at whole epochs when every record is at a whole epoch.
+LOG = (("type", "log"),)
 
-    Records made every `eval_every` steps fall between epochs (epoch = step / steps per
-    epoch); then the axis keeps its fractional ticks, since they are where the points are.
-    """
+
+def _whole_epochs(df: pd.DataFrame) -> bool:
+    """Whether every record is at a whole epoch. Records made every `eval_every` steps fall
+    between epochs (epoch = step / steps per epoch); then the axis keeps its fractional ticks,
+    since they are where the points are."""
     epochs = pd.to_numeric(df["epoch"], errors="coerce").dropna().to_numpy(dtype=float)
-    if len(epochs) and np.all(epochs == np.round(epochs)):
+    return bool(len(epochs)) and bool(np.all(epochs == np.round(epochs)))
+
+
+def _epoch_x(whole: bool) -> alt.X:
+    """The epoch axis: ticks at whole epochs when every record is at one (`_whole_epochs`)."""
+    if whole:
         return alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1, format="d"))
     return alt.X("epoch:Q", title="epoch")
 
@@ -121,18 +135,69 @@ def with_start(df: pd.DataFrame, value: float = 1.0) -> pd.DataFrame:
     return pd.concat([pd.DataFrame(start, columns=df.columns), df], ignore_index=True)
 
 
+@dataclass(frozen=True)
+class Figure:
+    """A chart to draw: its Vega-Lite spec without data (JSON, shared by every chart of the same
+    shape) and its long data frame, which becomes the spec's one named dataset."""
+
+    spec_json: str
+    data: pd.DataFrame
+
+    def spec(self) -> dict:
+        """The spec for `st.vega_lite_chart`, the data frame as its dataset (sent as Arrow)."""
+        spec = json.loads(self.spec_json)
+        spec["data"], spec["datasets"] = {"name": DATASET}, {DATASET: self.data}
+        return spec
+
+    def to_dict(self) -> dict:
+        """The spec with the data as rows, as Altair's `Chart.to_dict` gives it."""
+        spec = self.spec()
+        spec["datasets"] = {DATASET: self.data.to_dict("records")}
+        return spec
+
+
+DATASET = "records"
+
+
+def _without_data(chart: alt.TopLevelMixin) -> str:
+    """An Altair chart's Vega-Lite spec as JSON, its (empty) data taken out."""
+    spec = chart.to_dict()
+    spec.pop("data", None)
+    spec.pop("datasets", None)
+    return json.dumps(spec)
+
+
+def _scale(key: tuple | None) -> alt.Scale | None:
+    return None if key is None else alt.Scale(**dict(key))
+
+
 def _lines(
     df: pd.DataFrame, *, y_title: str, title: str, series_title: str, several: bool,
-    y_scale: alt.Scale | None = None, series: str = "series", legend_title: str = "run",
-) -> alt.LayerChart:
+    y_scale: tuple | None = None, series: str = "series", legend_title: str = "run",
+) -> Figure:
     """One line per (run, series); colour = series for one run; for several, colour = run and
-    dash = series (train / validation, or the layer), the same in every chart.
+    dash = series (train / validation, or the layer), the same in every chart. `y_scale` is
+    the y scale's properties as a tuple of pairs (("type", "log"),), or None."""
+    colour, dash = ("run", series) if several else (series, None)
+    below = _long_labels(df, colour) or (dash is not None and _long_labels(df, dash))
+    entries = int(df[colour].nunique() + (df[dash].nunique() if dash else 0))
+    spec = _lines_spec(tuple(df.columns), y_title, title, series_title, several, y_scale,
+                       series, legend_title, bool(below), entries, _whole_epochs(df),
+                       len(df) <= 400)
+    return Figure(spec, df)
+
+
+@functools.lru_cache(maxsize=256)
+def _lines_spec(columns: tuple[str, ...], y_title: str, title: str, series_title: str,
+                several: bool, y_scale: tuple | None, series: str, legend_title: str,
+                below: bool, entries: int, whole_epochs: bool, points: bool) -> str:
+    """`_lines`' spec for one shape, built with Altair (and validated) once.
 
     The records are marked by points in a second layer that has no legend: a line mark's
     own `point=True` makes Vega-Lite draw every legend symbol as a filled circle, black in a
     strokeDash legend, so "train" and "validation" looked the same.
     """
-    y = alt.Y("value:Q", title=y_title, scale=y_scale or alt.Undefined)
+    y = alt.Y("value:Q", title=y_title, scale=_scale(y_scale) or alt.Undefined)
     tooltip = ["run:N", f"{series}:N", alt.Tooltip("epoch:Q", format=".2f"),
                alt.Tooltip("value:Q", format=".4g")]
     if several:
@@ -141,8 +206,6 @@ def _lines(
     else:
         colour, dash, detail = f"{series}:N", None, None
         colour_title, dash_title = series_title, None
-
-    below = _long_labels(df, colour) or (dash is not None and _long_labels(df, dash))
 
     def channels(legend: bool) -> dict:
         out = {"color": alt.Color(colour, title=colour_title, sort=None, scale=PALETTE,
@@ -156,14 +219,13 @@ def _lines(
 
     # The layers inherit the encoding; the points' own colour and dash (no legend) override it.
     layers = [alt.Chart().mark_line(strokeWidth=2)]
-    if len(df) <= 400:
+    if points:
         layers.append(alt.Chart().mark_point(filled=True, size=20, opacity=1).encode(
             **channels(legend=False)))
-    entries = df[colour.split(":")[0]].nunique() + (df[dash.split(":")[0]].nunique() if dash
-                                                     else 0)
-    return alt.layer(*layers, data=df, title=title).encode(
-        x=_epoch_x(df), y=y, tooltip=tooltip, **channels(legend=True),
-    ).properties(height=_height(entries, 2 if dash else 1, below))
+    empty = pd.DataFrame(columns=list(columns))
+    return _without_data(alt.layer(*layers, data=empty, title=title).encode(
+        x=_epoch_x(whole_epochs), y=y, tooltip=tooltip, **channels(legend=True),
+    ).properties(height=_height(entries, 2 if dash else 1, below)))
 
 
 def _long_labels(df: pd.DataFrame, channel: str) -> bool:
@@ -183,18 +245,18 @@ def _height(entries: int, legends: int, below: bool = False) -> int:
     return max(HEIGHT, 25 * entries + 30 * legends + 60)
 
 
-def accuracy_chart(runs: Runs, *, legend_title: str = "run", test: bool = False) -> alt.Chart:
+def accuracy_chart(runs: Runs, *, legend_title: str = "run", test: bool = False) -> Figure:
     """Train and validation accuracy per epoch (and test accuracy when `test`)."""
     metrics = {"train_acc": "train", "val_acc": "validation"}
     if test:
         metrics["test_acc"] = "test"
     df = metric_frame(runs, metrics)
     return _lines(df, y_title="accuracy", title="Accuracy", series_title="split",
-                  several=len(runs) > 1, y_scale=alt.Scale(domain=[0, 1]),
+                  several=len(runs) > 1, y_scale=(("domain", (0, 1)),),
                   legend_title=legend_title)
 
 
-def loss_chart(runs: Runs, *, legend_title: str = "run") -> alt.Chart:
+def loss_chart(runs: Runs, *, legend_title: str = "run") -> Figure:
     """Cross-entropy loss per epoch on the training and validation sets; a log axis when the
     losses span more than two decades (η = 50's loss of 300 beside the others' 0.1)."""
     df = metric_frame(runs, {"train_loss": "train", "val_loss": "validation"})
@@ -206,7 +268,7 @@ def loss_chart(runs: Runs, *, legend_title: str = "run") -> alt.Chart:
                   legend_title=legend_title)
 
 
-def gap_chart(runs: Runs, *, legend_title: str = "run") -> alt.Chart:
+def gap_chart(runs: Runs, *, legend_title: str = "run") -> Figure:
     """The overfitting gap: train accuracy minus validation accuracy, per epoch."""
     gap = {
         label: [
@@ -217,22 +279,29 @@ def gap_chart(runs: Runs, *, legend_title: str = "run") -> alt.Chart:
         for label, records in runs.items()
     }
     df = metric_frame(gap, {"gap": "train − validation"})
-    below = _long_labels(df, "run")
-    chart = alt.Chart(df, title="Overfitting gap (train − validation accuracy)").mark_line(
-        point=len(df) <= 400, strokeWidth=2
+    return Figure(_gap_spec(tuple(df.columns), legend_title, _long_labels(df, "run"),
+                            int(df["run"].nunique()), _whole_epochs(df), len(df) <= 400), df)
+
+
+@functools.lru_cache(maxsize=64)
+def _gap_spec(columns: tuple[str, ...], legend_title: str, below: bool, entries: int,
+              whole_epochs: bool, points: bool) -> str:
+    empty = pd.DataFrame(columns=list(columns))
+    chart = alt.Chart(empty, title="Overfitting gap (train − validation accuracy)").mark_line(
+        point=points, strokeWidth=2
     ).encode(
-        x=_epoch_x(df),
+        x=_epoch_x(whole_epochs),
         y=alt.Y("value:Q", title="accuracy gap"),
         color=alt.Color("run:N", title=legend_title, sort=None, scale=PALETTE,
                         legend=_legend(legend_title, below)),
         tooltip=["run:N", alt.Tooltip("epoch:Q", format=".2f"),
                  alt.Tooltip("value:Q", format=".4f")],
     )
-    return chart.properties(height=_height(df["run"].nunique(), 1, below) if below
-                            else HEIGHT)
+    return _without_data(chart.properties(height=_height(entries, 1, below) if below
+                                          else HEIGHT))
 
 
-def weight_amplitude_chart(runs: Runs, *, legend_title: str = "run") -> alt.Chart:
+def weight_amplitude_chart(runs: Runs, *, legend_title: str = "run") -> Figure:
     """mean|W⁽ˡ⁾|ₜ / mean|W⁽ˡ⁾|₀ per layer l against epoch t; every layer begins at 1 (epoch 0).
     A log axis when the amplitudes span more than two decades."""
     df = with_start(layer_frame(runs, "mean_abs_w_rel"))
@@ -247,13 +316,13 @@ def weight_amplitude_chart(runs: Runs, *, legend_title: str = "run") -> alt.Char
                   several=len(runs) > 1, y_scale=scale, legend_title=legend_title)
 
 
-def update_ratio_chart(runs: Runs, *, legend_title: str = "run") -> alt.Chart:
+def update_ratio_chart(runs: Runs, *, legend_title: str = "run") -> Figure:
     """‖ΔW‖ / ‖W‖ of the last step per layer, on a log scale (see `weights_caption`)."""
     df = layer_frame(runs, "update_ratio")
     df = df[df["value"] > 0]  # a log scale cannot show 0 (no step made yet)
     return _lines(df, y_title="‖ΔW‖ / ‖W‖", series="layer",
                   title="Update-to-weight ratio per layer", series_title="layer",
-                  several=len(runs) > 1, y_scale=alt.Scale(type="log"),
+                  several=len(runs) > 1, y_scale=LOG,
                   legend_title=legend_title)
 
 
@@ -297,7 +366,7 @@ def decision_boundary_chart(grid: pd.DataFrame, X: np.ndarray, y: np.ndarray) ->
     return alt.layer(heat, dots, title="Decision boundary").properties(height=HEIGHT + 60)
 
 
-CHARTS: dict[str, Callable[..., alt.Chart]] = {
+CHARTS: dict[str, Callable[..., Figure]] = {
     "accuracy": accuracy_chart,
     "loss": loss_chart,
     "weights": weight_amplitude_chart,

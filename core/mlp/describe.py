@@ -1,5 +1,5 @@
 """The Train page's words and formulas: a run's short name, the parameter count as LaTeX, a data
-set in Markdown, the runs table's decay column. Formatting only; the settings themselves are
+set in Markdown, the runs table without "None". Formatting only; the settings themselves are
 declared in `core.mlp.settings`."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 from core.numbers import code
 
-__all__ = ["describe", "formula_tex", "describe_data", "blank_k"]
+__all__ = ["describe", "formula_tex", "describe_data", "blank_missing"]
 
 
 def describe(settings: Mapping[str, Any]) -> str:
@@ -78,8 +78,18 @@ def describe_data(data: Any) -> str:
     )
 
 
-def blank_k(table: Any) -> Any:
-    """`core.mlp.runstore.runs_table` with the decay k as text, blank where the schedule has no k
-    (pandas would show its None as "None")."""
-    return table.assign(k=[f"{k:g}" if isinstance(k, int | float) and k == k else ""
-                           for k in table["k"]])
+def blank_missing(table: Any) -> Any:
+    """`core.mlp.run_tables.runs_table` as the page shows it: a number column with a missing
+    value (a running run's time, a failed run's accuracy, the decay k of a schedule without
+    one) becomes text, blank where the value is missing, because a table shows a missing
+    number as "None". Columns without a gap stay numbers."""
+    out = table.copy()
+    for column in out.columns:
+        values = out[column]
+        if all(isinstance(v, str) for v in values):
+            continue  # text already (runs_table blanks its own text columns)
+        missing = [v is None or (isinstance(v, float) and v != v) for v in values]
+        if column == "k" or any(missing):
+            out[column] = ["" if gap else f"{v:g}" if isinstance(v, float) else str(v)
+                           for v, gap in zip(values, missing, strict=True)]
+    return out

@@ -209,6 +209,26 @@ class RunJob:
     def run_ids(self) -> list[int]:
         return [r.run_id for r in self.runs if r.run_id is not None]
 
+    def records(self, store: RunStore | None = None) -> dict[str, list[Record]]:
+        """Each run's records so far, by label (runs without any left out).
+
+        A record goes from the worker to the store, then over a pipe into `runs`; when the
+        pipe lags (the server busy drawing), a running run's records are read from `store`,
+        so what a redraw shows is never behind the store.
+        """
+        out = {}
+        for r in self.runs:
+            records = r.records
+            if store is not None and r.status == RunStatus.RUNNING and r.run_id is not None:
+                try:
+                    if store.n_records(r.run_id) > len(records):
+                        records = store.records(r.run_id)
+                except Exception:  # noqa: BLE001 - the store's trouble: show what came
+                    records = r.records
+            if records:
+                out[r.label] = records
+        return out
+
     def progress(self) -> tuple[float, float | None]:
         """(fraction of all epochs trained, estimated seconds left; None before the first record).
 
