@@ -143,15 +143,22 @@ class LiveRun:
         self.records.append(record)
         self.last_at = time.time()
 
-    def rate(self, window: int = 20) -> float | None:
-        """Epochs per second of training over the last `window` records (their own clock, so
-        data loading and the page's drawing do not count); None before two records."""
-        recent = self.records[-window:]
-        if len(recent) < 2:
+    def rate(self, seconds: float = 5.0, least: int = 4) -> float | None:
+        """Epochs per second of training over the records of the last `seconds` of the run's
+        own clock (at least `least` records when there are), so data loading and the page's
+        drawing do not count, and a change of speed (the machine's load) shows within
+        seconds whatever the epoch time; None before two records."""
+        records = self.records
+        if len(records) < 2:
             return None
-        epochs = float(recent[-1]["epoch"]) - float(recent[0]["epoch"])
-        seconds = float(recent[-1]["elapsed"]) - float(recent[0]["elapsed"])
-        return epochs / seconds if epochs > 0 and seconds > 0 else None
+        last = float(records[-1]["elapsed"])
+        first = len(records) - 1
+        while first > 0 and (len(records) - first < least
+                             or last - float(records[first - 1]["elapsed"]) <= seconds):
+            first -= 1
+        epochs = float(records[-1]["epoch"]) - float(records[first]["epoch"])
+        elapsed = last - float(records[first]["elapsed"])
+        return epochs / elapsed if epochs > 0 and elapsed > 0 else None
 
 
 class RunJob:
