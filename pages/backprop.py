@@ -72,10 +72,10 @@ def solve(W, b, x, y, lr, activation, loss, sympy_ready: bool):
     return trace, three_checks(trace, wait=False)
 
 
-@st.fragment(run_every=1.0)
+@st.fragment(run_every=2.0)
 def until_checked(shape: tuple[int, ...], activation: str, loss: str) -> None:
-    """Every second, while SymPy builds this shape's gradient: once built, the whole page again,
-    now with the three checks."""
+    """Every two seconds while SymPy builds this shape's gradient (it takes a few): once built,
+    the whole page again, now with the three checks."""
     if checking.ready(shape, activation, loss):
         st.rerun()
     st.caption("⏳ checking… SymPy is differentiating the whole loss for this shape "
@@ -580,16 +580,15 @@ def three_checks_line(c) -> None:
         st.error(f"The three checks disagree: {text}. {c.note}", icon=":material/warning:")
 
 
-def answer_row(steps, i: int, marking, is_open: bool, plain: bool = False) -> None:
-    """The step's answer box (with Reveal while it is closed) and its mark; `plain` names the
-    step in its label as text rather than a typeset formula (many boxes at once)."""
+def answer_row(steps, i: int, marking, is_open: bool) -> None:
+    """The step's answer box (with Reveal while it is closed) and its mark. The box is named in
+    plain text (z1^(1)): a typeset label costs as much to draw as a formula."""
     s = steps[i]
-    name = s.name if plain else f"${s.label}$"
     key = f"ans::{ss.version}::{s.name}"
     if key not in ss:
         ss[key] = ss.answers.get(s.name, "")
     box, button = st.columns([5, 1], vertical_alignment="bottom")
-    box.text_input(f"Your value for {name} (checked to 4 significant digits)", key=key,
+    box.text_input(f"Your value for {s.name} (checked to 4 significant digits)", key=key,
                    on_change=save_answer, args=(s.name, key, ss.version),
                    placeholder="e.g. 0.5225")
     if not is_open:
@@ -602,11 +601,10 @@ def answer_row(steps, i: int, marking, is_open: bool, plain: bool = False) -> No
 
 def show_step(steps, i: int, checks_by_name: dict, marking) -> None:
     s, is_open = steps[i], opened(i, steps, marking)
-    st.markdown(f"**Step {i + 1} of {len(steps)}: ${s.label}$**")
-    st.latex(s.symbolic)
-    if is_open:
-        st.latex(s.substituted)
-        st.latex(rf"{s.label} = {tex_number(s.value)}")
+    st.markdown(f"**Step {i + 1} of {len(steps)}** · {s.name}")
+    # Formula, numbers and value in one aligned block, as in Show all: one element to typeset.
+    st.latex(showall.aligned(steps, showall.Block(showall.STAGES[s.kind], s.layer, i, i),
+                             [is_open if k == i else False for k in range(len(steps))]))
     if is_open and s.name in checks_by_name:
         three_checks_line(checks_by_name[s.name])
     answer_row(steps, i, marking, is_open)
@@ -640,7 +638,7 @@ def all_steps(steps, checks_by_name: dict, marking) -> None:
             if ss.mode == "try":
                 for i in block.indices:
                     if not is_open[i]:
-                        answer_row(steps, i, marking, is_open=False, plain=True)
+                        answer_row(steps, i, marking, is_open=False)
 
 
 def step_through(trace, checks, marking, show_all: bool) -> None:
@@ -704,25 +702,24 @@ def check_my_work(steps, marking) -> None:
 
 def w11_in_full(trace, unit) -> None:
     ch = trace.w11
-    st.subheader("The update of $w_{11}$ in full")
+    st.subheader("The update of w₁₁ in full")
     if ss.mode == "try":
         st.caption("In Let me try this section is shown in Show me only: it holds every value.")
+        return
+    # Dozens of typeset factors: built when the student asks for them, not on every open.
+    if not st.toggle(f"Show the chain rule along all {len(ch.paths)} path(s) from w₁₁⁽¹⁾ to the "
+                     "loss, every factor on paper and in numbers", key="show_w11"):
         return
     st.markdown(f"w₁₁⁽¹⁾ feeds z₁⁽¹⁾, which reaches the loss along {len(ch.paths)} path(s). "
                 "The chain rule sums one product per path:")
     st.latex(ch.expression)
-    # Each path's factors are a table of small formulas: typeset when asked for, not on open.
-    if not st.toggle("Show every path's factors, on paper and in numbers", key="w11_paths"):
-        ch_paths = []
-    else:
-        ch_paths = ch.paths[:12]
-    for n, path in enumerate(ch_paths):
+    for n, path in enumerate(ch.paths[:12]):
         route = " → ".join(unit[ell + 1][u] for ell, u in enumerate(path.units))
         rows = "\n".join(f"| ${dfrac(f.symbol)}$ | ${f.equals}$ | {f.value:.6g} |"
                          for f in path.factors)
         st.markdown(f"**Path {n + 1}** (x1 → {route}): product = {path.value:.6g}\n\n"
                     f"| factor | on paper | value |\n|---|---|---|\n{rows}")
-    if ch_paths and len(ch.paths) > 12:
+    if len(ch.paths) > 12:
         st.caption(f"… and {len(ch.paths) - 12} more paths (all in the download).")
     st.latex(rf"\frac{{\partial L}}{{\partial w^{{(1)}}_{{11}}}} = \sum_{{\text{{paths}}}}"
              rf"\prod \text{{factors}} = {tex_number(ch.total)}\quad"
@@ -964,7 +961,9 @@ def batch_is_the_mean(bt) -> None:
 
 def paste_a_problem() -> None:
     st.subheader("Your own problem")
-    with st.expander("Paste a whole problem (JSON)"):
+    # The sections from here on are built only when opened: most visits never use them, and
+    # their code blocks and grids cost more to draw than the lesson above.
+    if st.toggle("Paste a whole problem (JSON)", key="show_paste"):
         st.caption("Shape, x, y, every weight and bias, η, activation and loss in one go; "
                    "weights[l][j][i] connects unit i of layer l to unit j of layer l+1. The JSON "
                    "download below pastes back too. Matt Mazur's 2-2-2 example:")
@@ -978,7 +977,7 @@ def paste_a_problem() -> None:
 def share_link(trace) -> None:
     query = linkstate.to_query(pf.exercise_of(trace), ss.mode, ss.step, **origin_query())
     base = (st.context.url or "").split("?")[0] or "/backprop"
-    with st.expander("Link to this problem"):
+    if st.toggle("Link to this problem", key="show_link"):
         st.caption("Opens exactly this problem, mode and step, on any server running handprop "
                    "(your answers stay with you: the link does not carry them).")
         st.code(f"{base}?{urlencode(query)}", language=None, wrap_lines=True)
@@ -1027,7 +1026,8 @@ def make_worksheets(trace) -> None:
 
 def worksheets_for_a_class(trace) -> None:
     st.subheader("Worksheets for a class")
-    with st.expander("Problem sheets and an answer key, one problem per student"):
+    if st.toggle("Problem sheets and an answer key, one problem per student",
+                 key="show_sheets"):
         st.caption("In this network's shape, activation, loss and η. With a roster (one student "
                    "id per line) each student gets the numbers they see here under "
                    "“Your own numbers”; without one, practice problems 1, 2, …. Also from the "

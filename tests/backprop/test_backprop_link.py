@@ -92,6 +92,7 @@ def test_typed_answers_and_the_mode_survive_a_reload(open_page, monkeypatch) -> 
 
 def test_a_pasted_problem_is_loaded_whole_and_the_banner_says_whose(open_page) -> None:
     at = open_page(PAGE)
+    at.toggle(key="show_paste").set_value(True).run()  # built when opened
     at.text_area(key="paste_text").input(EXAMPLE).run()
     at.button[[b.label for b in at.button].index("Load this problem")].click().run()
     p = at.session_state["params"]
@@ -115,6 +116,7 @@ def test_a_pasted_problem_is_loaded_whole_and_the_banner_says_whose(open_page) -
 ])
 def test_a_bad_paste_says_why_and_keeps_the_problem(open_page, text, complaint) -> None:
     at = open_page(PAGE)
+    at.toggle(key="show_paste").set_value(True).run()
     at.text_area(key="paste_text").input(text).run()
     at.button[[b.label for b in at.button].index("Load this problem")].click().run()
     assert any(complaint in e.value for e in at.error), [e.value for e in at.error]
@@ -141,6 +143,8 @@ def test_a_student_id_opens_that_students_worksheet_numbers(open_page) -> None:
 
 def test_worksheets_for_a_class_come_as_one_zip(open_page) -> None:
     at = open_page(PAGE)
+    assert not [t for t in at.text_area if t.key == "sheet_roster"]  # built when opened
+    at.toggle(key="show_sheets").set_value(True).run()
     at.text_area(key="sheet_roster").input("s1\ns2\n").run()
     at.button[[b.label for b in at.button].index("Make worksheets")].click().run()
     assert "Worksheets and key (.zip)" in [d.label for d in at.get("download_button")]

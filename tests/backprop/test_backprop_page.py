@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from typeset import equations  # the page's formulas, one equation per line
 
 from core.backprop import oracle, problems
 
@@ -23,12 +24,12 @@ def edit(app, key: str, row: int, column: str, value) -> None:
     app.run()
 
 
-def test_default_page_shows_homework_illustrative_weights_and_first_step(latex, at) -> None:
+def test_default_page_shows_homework_illustrative_weights_and_first_step(at) -> None:
     assert any("illustrative" in i.value and "Figure 1" in i.value for i in at.info)
     # Step 1: z1 of layer 1 as formula, with numbers, and its value 0.09.
     assert r"z^{(1)}_{1} = 0.2 \cdot 0.5 + 0.4 \cdot 0.1 + \left(-0.5\right) \cdot 0.3 + 0.1" \
-        in latex(at)
-    assert "z^{(1)}_{1} = 0.09" in latex(at)
+        in equations(at)
+    assert "z^{(1)}_{1} = 0.09" in equations(at)
     assert len(at.get("vega_lite_chart")) == 1
     assert any("14 agree within 1e-9" in e.label for e in at.expander)
     assert [d.label for d in at.get("download_button")][-4:] == [
@@ -36,28 +37,29 @@ def test_default_page_shows_homework_illustrative_weights_and_first_step(latex, 
         "Problem and trace (.json)", "Step values (.csv)"]
 
 
-def test_editing_a_weight_changes_the_numbers(latex, at) -> None:
+def test_editing_a_weight_changes_the_numbers(at) -> None:
     # w11 of layer 1: 0.2 -> 0.4 makes z1 = 0.09 + 0.2*0.5 = 0.19.
     edit(at, f"W0_{at.session_state['version']}", 0, "x1", 0.4)
-    values = latex(at)
+    values = equations(at)
     assert "z^{(1)}_{1} = 0.19" in values and "z^{(1)}_{1} = 0.09" not in values
     assert any(r"0.4 \cdot 0.5" in v for v in values)
 
 
-def test_step_through_with_next_previous_jump_and_show_all(latex, at) -> None:
+def test_step_through_with_next_previous_jump_and_show_all(at) -> None:
     at.button[[b.label for b in at.button].index("Next ▶")].click().run()
-    assert "z^{(1)}_{2} = 0.12" in latex(at)
+    assert "z^{(1)}_{2} = 0.12" in equations(at)
     at.button[[b.label for b in at.button].index("◀ Previous")].click().run()
-    assert "z^{(1)}_{1} = 0.09" in latex(at)
+    assert "z^{(1)}_{1} = 0.09" in equations(at)
     jump = at.selectbox(key="jump")
     target = next(i for i in jump.options if "new w11^(1)" in i)
     jump.select(jump.options.index(target) if isinstance(jump.value, int) else target).run()
-    assert any(r"w^{(1)\,\mathrm{new}}_{11} = 0.2 - 0.1" in v for v in latex(at))
+    assert any(r"w^{(1)\,\mathrm{new}}_{11} = 0.2 - 0.1" in v for v in equations(at))
     at.toggle(key="show_all").set_value(True).run()
     # All 41 steps at once, one aligned block per stage and layer: forward ×2, the loss,
     # deltas ×2, gradients ×2, updates ×2. Each step keeps its three lines in its block.
     trace = at.session_state["last_good"][0]
-    blocks = [v for v in latex(at) if v.startswith(r"\begin{aligned}")
+    typeset = [el.value.strip().removeprefix("$$").removesuffix("$$").strip() for el in at.latex]
+    blocks = [v for v in typeset if v.startswith(r"\begin{aligned}")
               and v != trace.w11.expression]  # (w11 in full, further down, is aligned too)
     assert len(blocks) == 9
     text = " ".join(blocks)
@@ -102,14 +104,14 @@ def test_check_my_work_marks_wrong_and_right_and_survives_bad_text(at) -> None:
     ("1e308", "= 1e+308 is too large"),  # text cells: the grid cannot turn this into 1308
     ("nan", "is NaN"),
 ])
-def test_bad_cell_gives_a_message_naming_the_cell_not_a_traceback(latex, at, typed,
+def test_bad_cell_gives_a_message_naming_the_cell_not_a_traceback(at, typed,
                                                                    complaint) -> None:
     edit(at, f"W1_{at.session_state['version']}", 1, "h2", typed)
     assert any(e.value.startswith(f"Layer 2, row ŷ2, column h2 (w22) {complaint}")
                for e in at.error), [e.value for e in at.error]
     assert any("last problem that worked" in w.value for w in at.warning)
     # The steps still show the last problem that worked: nothing computed is lost.
-    assert any("0.09" in v for v in latex(at))
+    assert any("0.09" in v for v in equations(at))
 
 
 def test_a_typed_number_with_exponent_or_page_minus_sign_is_read(at) -> None:
@@ -124,15 +126,16 @@ def test_new_practice_problem_shows_its_seed(at) -> None:
     assert any(f"seed {seed}" in i.value for i in at.info)
 
 
-def test_softmax_cross_entropy_and_shape_change(latex, at) -> None:
+def test_softmax_cross_entropy_and_shape_change(at) -> None:
     at.selectbox(key="loss").set_value("cross_entropy").run()
     assert any("output** layer is a softmax" in c.value for c in at.caption)
     at.number_input(key="n_hidden_layers").set_value(2).run()
     at.number_input(key="n_out").set_value(3).run()
     assert at.session_state["params"].shape == (3, 2, 2, 3)
     # w11 now reaches the loss along 2 hidden units x 3 outputs = 6 paths, through ŷ3 too.
+    at.toggle(key="show_w11").set_value(True).run()
     assert any("along 6 path(s)" in m.value for m in at.markdown)
-    assert any(r"\frac{\partial L}{\partial z^{(3)}_{3}}" in v for v in latex(at))
+    assert any(r"\frac{\partial L}{\partial z^{(3)}_{3}}" in v for v in equations(at))
 
 
 def test_a_stale_answer_box_after_a_shape_change_is_no_traceback(at) -> None:
@@ -222,13 +225,13 @@ def test_a_modified_clients_table_payload_is_ignored(at, table, delta) -> None:
     assert at.session_state["last_good"][0].problem.shape == (3, 2, 2)
 
 
-def test_the_edits_that_fit_survive_a_payload_that_does_not(latex, at) -> None:
+def test_the_edits_that_fit_survive_a_payload_that_does_not(at) -> None:
     key = f"W0_{at.session_state['version']}"
     at.session_state[key] = {"edited_rows": {0: {"x1": "0.4"}, 99: {"x1": "9"}},
                              "added_rows": [], "deleted_rows": []}
     at.run()
     assert at.session_state["last_good"][0].problem.W[0][0, 0] == 0.4  # row 0 kept, 99 ignored
-    assert "z^{(1)}_{1} = 0.19" in latex(at)
+    assert "z^{(1)}_{1} = 0.19" in equations(at)
 
 
 def test_a_student_id_is_quoted_as_code_in_the_banner(at) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pytest
+from typeset import equations  # the page's formulas, one equation per line
 
 PAGE = "pages/backprop.py"
 
@@ -38,8 +39,8 @@ def drawn_values(app) -> dict[str, str]:
     return {n["name"]: n["value"] for n in nodes}
 
 
-def test_a_step_shows_its_formula_but_not_its_numbers(latex, at) -> None:
-    values = latex(at)
+def test_a_step_shows_its_formula_but_not_its_numbers(at) -> None:
+    values = equations(at)
     assert any(v.startswith("z^{(1)}_{1} = w^{(1)}_{11} x_{1}") for v in values)
     assert "z^{(1)}_{1} = 0.09" not in values and not any(r"0.2 \cdot 0.5" in v for v in values)
     assert "Reveal" in [b.label for b in at.button]
@@ -51,24 +52,24 @@ def test_a_step_shows_its_formula_but_not_its_numbers(latex, at) -> None:
     assert "**Score: 0 of 41**" in score(at)
 
 
-def test_a_right_answer_opens_the_step_and_scores(latex, at) -> None:
+def test_a_right_answer_opens_the_step_and_scores(at) -> None:
     box(at, "z1^(1)").input("0.09").run()
-    assert "z^{(1)}_{1} = 0.09" in latex(at)
+    assert "z^{(1)}_{1} = 0.09" in equations(at)
     assert any("`0.09` is right" in s.value for s in at.success)
     assert "**Score: 1 of 41** — 1 right" in score(at)
     assert at.selectbox(key="jump").options[0] == "1. z1^(1) — ✓ right"
 
 
-def test_reveal_opens_a_step_and_counts_as_revealed(latex, at) -> None:
+def test_reveal_opens_a_step_and_counts_as_revealed(at) -> None:
     go(at, "a1^(1)")
     at.button(key=f"reveal::{at.session_state['version']}::a1^(1)").click().run()
-    assert "a^{(1)}_{1} = 0.522485" in latex(at)
+    assert "a^{(1)}_{1} = 0.522485" in equations(at)
     assert drawn_values(at)["h1"] == "0.5225" and drawn_values(at)["h2"] == "?"
     assert "1 revealed" in score(at) and "**Score: 0 of 41**" in score(at)
     assert "3. a1^(1) — ◌ revealed" in at.selectbox(key="jump").options
 
 
-def test_a_slip_is_wrong_once_and_later_work_follows(latex, at) -> None:
+def test_a_slip_is_wrong_once_and_later_work_follows(at) -> None:
     # z1^(1) = 0.19 is a slip (0.09); a1 = σ(0.19) = 0.547358 → 0.5474 follows from it.
     box(at, "z1^(1)").input("0.19").run()
     assert any("You typed `0.19`" in e.value and "0.09" in e.value for e in at.error)
@@ -76,7 +77,7 @@ def test_a_slip_is_wrong_once_and_later_work_follows(latex, at) -> None:
     box(at, "a1^(1)").input("0.5474").run()
     assert any("`0.5474` follows from your own earlier numbers" in s.value for s in at.success)
     # Its numbers open (it follows), the drawing shows the student's own a1 is accepted.
-    assert "a^{(1)}_{1} = 0.522485" in latex(at)
+    assert "a^{(1)}_{1} = 0.522485" in equations(at)
     assert any("First wrong step: $z^{(1)}_{1}$ (step 1)" in e.value for e in at.error)
     assert "**Score: 1 of 41** — 0 right, 1 worked right from your own numbers, 1 wrong" in \
         score(at)
@@ -92,8 +93,8 @@ def test_typed_markdown_and_html_are_shown_as_code_never_rendered(at) -> None:
     assert any("(`![x](http://example.com…`)" in m for m in messages), messages
 
 
-def test_show_me_again_shows_every_number(latex, at) -> None:
+def test_show_me_again_shows_every_number(at) -> None:
     at.radio(key="mode").set_value("show").run()
-    assert "z^{(1)}_{1} = 0.09" in latex(at)
+    assert "z^{(1)}_{1} = 0.09" in equations(at)
     assert drawn_values(at)["h1"] == "0.5225"
     assert any("agree within 1e-9" in e.label for e in at.expander)
