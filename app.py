@@ -1,6 +1,6 @@
 """handprop: backpropagation by hand, checked by the machine.
 
-Start with `streamlit run app.py`. This file builds the navigation, and on its first run starts
+Start with `streamlit run app.py`. This file builds the navigation, and after its first run starts
 SymPy checking the Softmax proofs in the background; each page lives in `pages/` and every
 number it shows is computed in `core/`.
 """
@@ -22,11 +22,14 @@ PAGES = [
             url_path="train"),
 ]
 
-# Once per server (a no-op after): the proofs are deterministic, remembered on disk, and no
-# student should wait for SymPy when opening the Softmax page.
-check_ahead()
 st.session_state[ROUTED] = True
 page = st.navigation(PAGES)
 if (target := st.session_state.pop(DEEP_LINK, None)) is not None:
     st.switch_page(target)  # a deep link that arrived before the navigation existed
-page.run()
+try:
+    page.run()
+finally:
+    # Once per server (a no-op after): the proofs are deterministic, remembered on disk, and no
+    # student should wait for SymPy on the Softmax page. Started after the page's run, because
+    # SymPy's import would share the interpreter (and its lock) with that run.
+    check_ahead()

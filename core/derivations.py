@@ -59,9 +59,10 @@ import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sympy as sp
+if TYPE_CHECKING:  # imported where it is used: a page reading remembered results needs no SymPy
+    import sympy as sp
 
 from core.export import Line, Section
 
@@ -70,7 +71,7 @@ __all__ = ["Build", "Step", "Derivation", "Check", "Way", "Simplify", "LineResul
            "checked_line", "remembered", "remembered_line", "fingerprint", "cache_dir",
            "result_to_json", "result_from_json", "falsify", "sections", "plain", "meet"]
 
-Build = Callable[..., sp.Expr]
+Build = Callable[..., "sp.Expr"]
 ALL = "all"  # the cases a line speaks about when it makes no restriction
 FORMAT = 1  # of the JSON files; a different number is recomputed, never misread
 
@@ -183,6 +184,8 @@ class Simplify(Way):
 
     def compare(self, derivation: Derivation, build: Build, cases: str,
                 others: Sequence[tuple[Build, str]], hypothesis: bool) -> Check:
+        import sympy as sp
+
         assume = self.assume if hypothesis else (lambda e: e)
         for other, other_cases in others:
             for idx in self.indices(meet(cases, other_cases)):
@@ -197,6 +200,8 @@ class Simplify(Way):
                      f"{self.label}: yes", self.required)
 
     def twin_latex(self, derivation: Derivation, build: Build) -> str:
+        import sympy as sp
+
         return sp.latex(build(self.context, *self.indices(ALL)[0]))
 
     def fingerprint(self) -> str:
@@ -346,6 +351,8 @@ def fingerprint(d: Derivation, ways: Sequence[Way], *extra: object) -> str:
     source of their modules, of the ways' classes and of this module, SymPy's and Python's
     versions, and `extra`. Any change gives a new fingerprint, so a remembered result is never
     read for a derivation it was not made for."""
+    import sympy as sp
+
     builders = [d.lhs, d.rhs, *(s.build for s in d.steps)]
     modules = {__name__, *(getattr(b, "__module__", "") for b in builders)}
     for way in ways:

@@ -1,24 +1,26 @@
 """Softmax proofs: shift invariance, the Jacobian diag(p) − ppᵀ and the gradient p − t, each
 derived line by line with every line checked by SymPy, then each shown live on scores you type.
 
-Every number and sentence comes from `core.softmax` (the proofs' verdicts and badges from
-`core.derivations`); this page lays them out. SymPy checks the proofs in the background
-(`core.softmax.check_ahead`, started by app.py): until it is done the lines show "checking…".
-Tables are static (st.table): an interactive grid loads and compiles a large script in the
-browser, seconds on a busy machine, for a few numbers.
+Every number and sentence comes from `core.softmax`; this page lays them out. SymPy checks the
+proofs in the background (`core.softmax.check_ahead`, started by app.py) and the page reads its
+verdicts from `core.softmax.digest`, without importing SymPy: until they exist a line says
+"checking…", and the live SymPy oracles say "differentiating…" until the background thread has
+built them (`core.softmax.live_oracles`).
+
+Drawn cheaply on purpose (the browser's time is most of a visit): each proof is one Markdown
+element, its lines and verdicts together; tables are Markdown (no pandas or Arrow); what SymPy
+checked, line by line, typesets only when asked for.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
-from core.export import to_markdown, to_tex
 from core.numbers import NumberError, parse_number
-from core.softmax import check_ahead
+from core.softmax import check_ahead, live_oracles
+from core.softmax.digest import Shown, ShownProof, from_results, load
 from core.softmax.figures import bar_chart, heat_map
-from core.softmax.mistakes import MISTAKES, mistake_ready
 from core.softmax.numerics import (
     cross_entropy,
     cross_entropy_grad,
@@ -32,12 +34,8 @@ from core.softmax.numerics import (
     softmax_naive,
     three_ways,
 )
-from core.softmax.oracles import ce_grad_by_sympy, jacobian_by_sympy
-from core.softmax.proofs import PROOFS, ready, sections
-from pages import derivation_lines, through_app
+from pages import through_app
 
-# Usually started by app.py already; a fresh server's deep link runs this page first, alone.
-check_ahead()
 through_app("pages/softmax.py")
 ss = st.session_state
 
@@ -47,7 +45,9 @@ PRESETS = {"[1, 2, 3]": ["1", "2", "3"], "[1000, 1001, 1002]": ["1000", "1001", 
            "[88.7, 88.7, 0]": ["88.7", "88.7", "0"]}
 SHIFT_MIN, SHIFT_MAX = -1000.0, 1000.0
 CHECKING = ":gray-badge[⏳ SymPy is checking this line…]"
-NUMBERS = {key: n for n, key in enumerate(PROOFS, start=1)}
+DIFFERENTIATING = "⏳ SymPy is differentiating the definition (once per server)…"
+NAIVE, SHIFTED, LSE = ("naive: exp(s) / Σ exp(s)", "max-shifted: exp(s − m) / Σ exp(s − m)",
+                       "log-sum-exp: exp(s − logsumexp(s))")
 
 
 # ---------------------------------------------------------------- the lesson's sections
@@ -56,8 +56,8 @@ def introduction() -> None:
     st.markdown(
         "Softmax turns K scores into K probabilities. Three facts about it carry every "
         "classifier's backward pass; below each is derived line by line as you would on paper, "
-        "**every line checked by SymPy**, and then shown live on scores you choose.")
-    st.latex(r"p_k(\mathbf{s}) = \frac{e^{s_k}}{\sum_{i=1}^{K} e^{s_i}},\qquad k = 1,\dots,K")
+        "**every line checked by SymPy**, and then shown live on scores you choose.\n\n"
+        r"$$p_k(\mathbf{s}) = \frac{e^{s_k}}{\sum_{i=1}^{K} e^{s_i}},\qquad k = 1,\dots,K$$")
 
 
 def your_scores() -> np.ndarray:
@@ -88,51 +88,36 @@ def your_scores() -> np.ndarray:
     return np.asarray(values, dtype=np.float64)
 
 
-def proof(key: str) -> None:
-    """The claim, every line with its rule and SymPy's verdicts, what SymPy checked, downloads."""
-    d, result = PROOFS[key], ready(key)
-    number = NUMBERS[key]
-    st.header(f"Proof {number}. {d.title}")
-    st.markdown(f"**Claim.** {d.intro}")
-    st.latex(d.statement)
-    derivation_lines(d, result, CHECKING)
-    if result is None:
-        st.markdown(f"**∎** The last line is the right side of the claim: {CHECKING}")
+def proof(shown: Shown, key: str) -> None:
+    """The claim, every line with its rule and SymPy's verdicts, in one element; then what SymPy
+    checked (on demand) and the downloads."""
+    d = shown.proofs[key]
+    st.header(f"Proof {number(shown, key)}. {d.title}")
+    st.markdown(proof_markdown(d))
+    if not d.checked:
         st.caption("The downloads appear when SymPy has checked every line (once per server).")
         return
-    st.markdown("**∎** The last line is the right side of the claim: "
-                f"{result.conclusion.badges}")
-    if not result.decided:
+    if not d.decided:
         st.warning("Some lines could not be checked for a symbolic K in stock SymPy (orange): "
                    "for those, only the exact checks for K = 2…6 stand behind the line.")
+    row = st.container(horizontal=True, vertical_alignment="center")
     # On demand: SymPy's own LaTeX of every line is two dozen formulas more to typeset.
-    if st.toggle("What SymPy checked, line by line", key=f"twins_{key}"):
-        st.markdown(
-            "Each line is a SymPy expression built next to the LaTeX above. **Symbolic K**: "
-            "`simplify(line − previous) == 0` with sums kept as `Sum(…, (m, 1, K))` and scores "
-            "`s[m]` (IndexedBase), after `.doit()` and `refine` with every index in 1…K; "
-            "the last line of proof 3 may also substitute $\\sum_k t_k = 1$. **K = 2…6**: "
-            "scores are the symbols $s_1, …, s_K$; with $u_q = e^{s_q}$ both lines are rational "
-            "functions and `cancel(difference) == 0` is exact, for every index pair. Checked in "
-            f"{result.seconds:.1f} s, once per server.")
-        for r in result.every_line:
-            st.markdown(f"Line {r.number}: {r.details}")
-            st.latex(r.twin)
-    title = result.derivation.title
-    buttons = st.container(horizontal=True)
-    buttons.download_button(
-        f"Proof {number} as Markdown", to_markdown(title, sections(result)),
-        file_name=f"softmax_{key}.md", mime="text/markdown", key=f"md_{key}",
-        icon=":material/download:", on_click="ignore")
-    buttons.download_button(
-        f"Proof {number} as .tex", to_tex(title, sections(result, markdown=False)),
-        file_name=f"softmax_{key}.tex", mime="application/x-tex", key=f"tex_{key}",
-        icon=":material/download:", on_click="ignore")
+    twins = row.toggle("What SymPy checked, line by line", key=f"twins_{key}")
+    n = number(shown, key)
+    row.download_button(f"Proof {n} as Markdown", d.markdown, file_name=f"softmax_{key}.md",
+                        mime="text/markdown", key=f"md_{key}", icon=":material/download:",
+                        on_click="ignore")
+    row.download_button(f"Proof {n} as .tex", d.tex, file_name=f"softmax_{key}.tex",
+                        mime="application/x-tex", key=f"tex_{key}", icon=":material/download:",
+                        on_click="ignore")
+    if twins:
+        st.markdown(twins_markdown(d))
 
 
 def shift_alive(scores: np.ndarray) -> np.ndarray:
     """Proof 1 live: the shift c by slider or typed, the two bar charts; returns s + c."""
-    st.markdown("**Alive.** Shift every score by the same $c$: the bars do not move.")
+    st.markdown("**Alive.** Shift every score by the same $c$ (slide it, or type it in the box "
+                "beside): the bars do not move.")
     ss.setdefault("sm_c", 0.0)
     ss.setdefault("sm_c_text", "0")
     slide, typed = st.columns([5, 1], vertical_alignment="bottom")
@@ -146,14 +131,14 @@ def shift_alive(scores: np.ndarray) -> np.ndarray:
     chart_col, table_col = st.columns([1, 1])
     chart_col.vega_lite_chart(bar_chart(scores, c), width="stretch")
     p, q = softmax(scores), softmax(shifted)
-    table = pd.DataFrame({"s + c": shifted, "softmax(s)": p, "softmax(s + c)": q,
-                          "naive, s + c": [fmt(v) for v in softmax_naive(shifted)]},
-                         index=[f"k = {k + 1}" for k in range(scores.size)])
-    table_col.table(table.style.format("{:.6f}", subset=["softmax(s)", "softmax(s + c)"])
-                    .format("{:g}", subset=["s + c"]))
-    table_col.markdown(f"softmax(s) = `{vector(p)}`  \nsoftmax(s + c) = `{vector(q)}`")
-    table_col.markdown(f"largest $|p_k(\\mathbf{{s}}) - p_k(\\mathbf{{s}} + c)|$ = "
-                       f"`{np.abs(p - q).max():.2e}` (rounding of $s + c$ only)")
+    rows = [[f"{a:.10g}", f"{b:.6f}", f"{e:.6f}", fmt(n)]
+            for a, b, e, n in zip(shifted, p, q, softmax_naive(shifted), strict=True)]
+    table_col.markdown(
+        markdown_table(["", "s + c", "softmax(s)", "softmax(s + c)", "naive, s + c"],
+                       classes(scores.size), rows)
+        + f"\n\nsoftmax(s) = `{vector(p)}`  \nsoftmax(s + c) = `{vector(q)}`  \n"
+        f"largest $|p_k(\\mathbf{{s}}) - p_k(\\mathbf{{s}} + c)|$ = "
+        f"`{np.abs(p - q).max():.2e}` (rounding of $s + c$ only)")
     return shifted
 
 
@@ -161,17 +146,22 @@ def overflow(shifted: np.ndarray) -> None:
     """Why proof 1 matters: the naive softmax breaks in float32 and float64, the shifted one not."""
     st.header("Why it matters: overflow")
     st.markdown(
-        "Straight from the definition, $e^{s}$ overflows to `inf` once a score passes "
-        "$\\log(\\text{largest float})$, and `inf / inf = nan`. Worse, the *sum* can overflow "
-        "while every term fits: then every $p_k$ is `finite / inf = 0` and the naive softmax "
-        "returns zeros without a single `nan` to warn you (try [88.7, 88.7, 0] in float32). "
-        "Proof 1 lets us subtract $m = \\max_i s_i$ first, so every exponent is $\\le 0$ and "
-        "one term of the sum is exactly 1. The same trick gives the log-sum-exp form. Below: the "
-        "scores $\\mathbf{s} + c$ from above; try [1000, 1001, 1002] or slide $c$ past 88.7 "
-        "(float32) or 709.78 (float64).")
-    st.latex(r"p_k = \frac{e^{s_k - m}}{\sum_i e^{s_i - m}},\qquad "
-             r"\log\sum_i e^{s_i} = m + \log\sum_i e^{s_i - m},\qquad "
-             r"p_k = \exp\Big(s_k - \log\sum_i e^{s_i}\Big)")
+        "Straight from the definition, $e^{s_k} / \\sum_i e^{s_i}$ breaks in two ways:\n"
+        "1. **A term overflows.** $e^{s}$ is `inf` once a score passes "
+        "$\\log(\\text{largest float})$ (88.72 in float32, 709.78 in float64), and "
+        "`inf / inf = nan`: you see it.\n"
+        "2. **Only the sum overflows, silently.** Every $e^{s_k}$ fits, but their sum does not: "
+        "then every $p_k$ is `finite / inf = 0`, and the naive softmax returns zeros without a "
+        "single `nan` to warn you. In float32, [88.7, 88.7, 0] gives [0, 0, 0]: "
+        "$e^{88.7} \\approx 3.3\\times 10^{38}$ fits below float32's largest "
+        "$3.4\\times 10^{38}$, twice that does not.\n\n"
+        "Proof 1 lets us subtract $m = \\max_i s_i$ first, so every exponent is $\\le 0$ and one "
+        "term of the sum is exactly 1: neither can happen. The same trick gives the log-sum-exp "
+        "form. Below: the scores $\\mathbf{s} + c$ from above; try [1000, 1001, 1002] or "
+        "[88.7, 88.7, 0], or slide $c$ past 88.7 (float32) or 709.78 (float64).\n\n"
+        r"$$p_k = \frac{e^{s_k - m}}{\sum_i e^{s_i - m}},\qquad "
+        r"\log\sum_i e^{s_i} = m + \log\sum_i e^{s_i - m},\qquad "
+        r"p_k = \exp\Big(s_k - \log\sum_i e^{s_i}\Big)$$")
     col32, col64 = st.columns(2)
     with col32:
         lse32 = overflow_column(shifted, np.float32)
@@ -185,14 +175,20 @@ def jacobian_alive(scores: np.ndarray) -> None:
                 "evaluated at $\\mathbf{s} - \\max \\mathbf{s}$ (allowed by proof 1), beside "
                 "$\\operatorname{diag}(\\mathbf{p}) - \\mathbf{p}\\mathbf{p}^\\top$ computed "
                 "directly.")
-    by_sympy, by_formula = jacobian_by_sympy(scores), softmax_jacobian(softmax(scores))
+    oracles = live_oracles()
+    by_formula = softmax_jacobian(softmax(scores))
     left, right = st.columns(2)
-    left.vega_lite_chart(heat_map(by_sympy, "∂p_i/∂s_j by SymPy diff"), width="stretch")
     right.vega_lite_chart(heat_map(by_formula, "diag(p) − ppᵀ"), width="stretch")
+    rows = (f"every row sums to 0 (largest |row sum| `{np.abs(by_formula.sum(1)).max():.1e}`) "
+            "because the probabilities always sum to 1.")
+    if oracles is None:
+        left.info(DIFFERENTIATING)
+        st.markdown(rows.capitalize())
+        return
+    by_sympy = oracles.jacobian_by_sympy(scores)
+    left.vega_lite_chart(heat_map(by_sympy, "∂p_i/∂s_j by SymPy diff"), width="stretch")
     st.markdown(f"largest entry-wise difference: `{np.abs(by_sympy - by_formula).max():.2e}`; "
-                "every row sums to 0 (largest |row sum| "
-                f"`{np.abs(by_formula.sum(1)).max():.1e}`) because the probabilities always sum "
-                "to 1.")
+                + rows)
 
 
 def gradient_alive(scores: np.ndarray) -> None:
@@ -203,19 +199,19 @@ def gradient_alive(scores: np.ndarray) -> None:
     target = pick.selectbox("target class", range(1, scores.size + 1), key="sm_target",
                             format_func=lambda k: f"k = {k}")
     t = one_hot(target - 1, scores.size)
-    classes = [f"k = {k + 1}" for k in range(scores.size)]
-    gradient = pd.DataFrame({"p": softmax(scores), "t": t, "p − t": cross_entropy_grad(scores, t),
-                             "∂L/∂s by SymPy diff": ce_grad_by_sympy(scores, t)},
-                            index=classes).T
-    # One format per row (the table is transposed): the one-hot t reads 0 and 1, the rest 6
-    # decimals.
-    st.table(gradient.style.format("{:.6f}").format("{:.0f}", subset=pd.IndexSlice[["t"], :]))
-    st.markdown(f"loss $L = -\\log p_{{{target}}}$ = `{cross_entropy(scores, t):.6f}`; the "
-                "gradient pushes the target's score up ($p - 1 < 0$) and every other score down "
-                "($p > 0$).")
+    oracles = live_oracles()
+    rows = {"p": [f"{v:.6f}" for v in softmax(scores)], "t": [f"{v:.0f}" for v in t],
+            "p − t": [f"{v:.6f}" for v in cross_entropy_grad(scores, t)],
+            "∂L/∂s by SymPy diff": ([f"{v:.6f}" for v in oracles.ce_grad_by_sympy(scores, t)]
+                                   if oracles else ["…"] * scores.size)}
+    st.markdown(
+        markdown_table(["", *classes(scores.size)], list(rows), list(rows.values()))
+        + f"\n\nloss $L = -\\log p_{{{target}}}$ = `{cross_entropy(scores, t):.6f}`; the "
+        "gradient pushes the target's score up ($p - 1 < 0$) and every other score down "
+        "($p > 0$)." + ("" if oracles else f"  \n{DIFFERENTIATING}"))
 
 
-def wrong_line() -> None:
+def wrong_line(shown: Shown) -> None:
     """A typical slip in place of a correct line: the same checks reject it."""
     st.header("Can a wrong line get through?")
     st.markdown("Pick a slip students make: it replaces one line of a proof above and the same "
@@ -223,35 +219,75 @@ def wrong_line() -> None:
                 "SymPy can only say *not decided*, never a pass.")
     pick, _ = st.columns([2, 3])
     index = pick.selectbox(
-        "wrong line", range(len(MISTAKES)), key="sm_mistake",
-        format_func=lambda i: f"Proof {NUMBERS[MISTAKES[i].proof]}, line {MISTAKES[i].line}: "
-                              f"{MISTAKES[i].label}")
-    mistake, wrong = MISTAKES[index], mistake_ready(index)
-    right = ready(mistake.proof)
-    step = PROOFS[mistake.proof].steps[mistake.line - 1]
+        "wrong line", range(len(shown.mistakes)), key="sm_mistake",
+        format_func=lambda i: f"Proof {number(shown, shown.mistakes[i].proof)}, line "
+                              f"{shown.mistakes[i].line}: {shown.mistakes[i].label}")
+    mistake = shown.mistakes[index]
+    right = shown.proofs[mistake.proof].lines[mistake.line - 1]
     good_col, bad_col = st.columns(2)
-    with good_col:
-        verdict = right.lines[mistake.line - 1].badges if right else CHECKING
-        st.markdown(f"**Correct line {mistake.line}**  \n{verdict}")
-        st.latex(step.latex)
-    with bad_col:
-        st.markdown(f"**Wrong line {mistake.line}**  \n{wrong.badges if wrong else CHECKING}")
-        st.latex(mistake.latex)
+    good_col.markdown(f"**Correct line {mistake.line}**  \n{right.verdict or CHECKING}\n\n"
+                      f"$$\n{right.latex}\n$$")
+    bad_col.markdown(f"**Wrong line {mistake.line}**  \n{mistake.verdict or CHECKING}\n\n"
+                     f"$$\n{mistake.latex}\n$$")
 
 
-def until_checked() -> None:
-    """While SymPy is still checking in the background, look again every second."""
-    if not (all(ready(key) for key in PROOFS) and mistake_ready(ss.get("sm_mistake", 0))):
-        check_ahead()
+def until_checked(shown: Shown) -> None:
+    """While SymPy is still at work in the background, look again every second."""
+    check_ahead()  # after the page is on its way: a no-op once started or done
+    if not (shown.checked and live_oracles()):
         waiting()
 
 
 # ---------------------------------------------------------------- helpers
+def the_proofs() -> Shown:
+    """The proofs as shown: from the digest without SymPy, else as far as SymPy has got."""
+    return load() or from_results()
+
+
 @st.fragment(run_every=1.0)
 def waiting() -> None:
-    if all(ready(key) for key in PROOFS) and mistake_ready(ss.get("sm_mistake", 0)):
-        st.rerun()  # the whole page, now with every verdict
+    if the_proofs().checked and live_oracles():
+        st.rerun()  # the whole page, now with every verdict and oracle
     st.caption("⏳ SymPy is checking the proofs in the background (once per server)…")
+
+
+def number(shown: Shown, key: str) -> int:
+    return list(shown.proofs).index(key) + 1
+
+
+def proof_markdown(d: ShownProof) -> str:
+    """The claim, then every line as display math with its number, rule and verdict."""
+    parts = [f"**Claim.** {d.intro}", f"$$\n{d.statement}\n$$"]
+    for n, line in enumerate(d.lines, start=1):
+        parts += [f"$$\n{line.latex}\n$$", f"**{n}.** {line.rule}  \n{line.verdict or CHECKING}"]
+    parts.append("**∎** The last line is the right side of the claim: "
+                 f"{d.conclusion.verdict or CHECKING}")
+    return "\n\n".join(parts)
+
+
+def twins_markdown(d: ShownProof) -> str:
+    lines = "\n\n".join(f"Line {n}: {r.details}\n\n$$\n{r.twin}\n$$"
+                        for n, r in enumerate((*d.lines, d.conclusion), start=1))
+    return (
+        "Each line is a SymPy expression built next to the LaTeX above. **Symbolic K**: "
+        "`simplify(line − previous) == 0` with sums kept as `Sum(…, (m, 1, K))` and scores "
+        "`s[m]` (IndexedBase), after `.doit()` and `refine` with every index in 1…K; "
+        "the last line of proof 3 may also substitute $\\sum_k t_k = 1$. **K = 2…6**: "
+        "scores are the symbols $s_1, …, s_K$; with $u_q = e^{s_q}$ both lines are rational "
+        "functions and `cancel(difference) == 0` is exact, for every index pair. Checked in "
+        f"{d.seconds:.1f} s, once per server.\n\n" + lines)
+
+
+def markdown_table(header: list[str], labels: list[str], rows: list[list[str]]) -> str:
+    """A Markdown table: `header`, then one row per label (bold) with its cells, right-aligned."""
+    lines = ["| " + " | ".join(header) + " |", "|---" + "|---:" * (len(header) - 1) + "|"]
+    lines += [f"| **{label}** | " + " | ".join(row) + " |"
+              for label, row in zip(labels, rows, strict=True)]
+    return "\n".join(lines)
+
+
+def classes(k: int) -> list[str]:
+    return [f"k = {n + 1}" for n in range(k)]
 
 
 def apply_preset(values: list[str]) -> None:
@@ -293,17 +329,16 @@ def fmt(v: float) -> str:
 def overflow_column(scores: np.ndarray, dtype: type) -> float | None:
     """One dtype's column of the overflow demo; returns its logsumexp (None: scores don't fit)."""
     name = np.dtype(dtype).name
-    st.markdown(f"**{name}**: $e^x$ overflows past $x = {overflow_threshold(dtype):.2f}$")
+    head = f"**{name}**: $e^x$ overflows past $x = {overflow_threshold(dtype):.2f}$"
     ways = three_ways(scores, dtype)
     if isinstance(ways["naive"], str):
+        st.markdown(head)
         st.warning(ways["naive"].capitalize() + ".")
         return None
-    st.markdown(f"$e^{{\\max s}}$ = `{ways['e^max'][0]:.4g}`, "
-                f"$\\log\\sum_i e^{{s_i}}$ = `{ways['logsumexp'][0]:.6g}`")
-    rows = {label: [fmt(float(v)) for v in ways[key]] for label, key in (
-        ("naive e^s / Σe^s", "naive"), ("max-shifted", "max-shifted"),
-        ("exp(s − logsumexp)", "log-sum-exp"))}
-    st.table(pd.DataFrame(rows, index=[f"p_{k + 1}" for k in range(scores.size)]).T)
+    rows = [[fmt(float(v)) for v in ways[key]] for key in ("naive", "max-shifted", "log-sum-exp")]
+    st.markdown(f"{head}  \n$e^{{\\max s}}$ = `{ways['e^max'][0]:.4g}`, "
+                f"$\\log\\sum_i e^{{s_i}}$ = `{ways['logsumexp'][0]:.6g}`\n\n"
+                + markdown_table(["p", *classes(scores.size)], [NAIVE, SHIFTED, LSE], rows))
     if (why := naive_breakdown(scores, dtype)) is not None:
         # The failure is what this demo is for, not a fault of the page: no red.
         st.warning(why)
@@ -311,14 +346,15 @@ def overflow_column(scores: np.ndarray, dtype: type) -> float | None:
 
 
 # ---------------------------------------------------------------- the lesson
+shown = the_proofs()
 introduction()
 scores = your_scores()
-proof("shift")
+proof(shown, "shift")
 shifted = shift_alive(scores)
 overflow(shifted)
-proof("jacobian")
+proof(shown, "jacobian")
 jacobian_alive(scores)
-proof("cross_entropy")
+proof(shown, "cross_entropy")
 gradient_alive(scores)
-wrong_line()
-until_checked()
+wrong_line(shown)
+until_checked(shown)

@@ -6,40 +6,63 @@
     proofs.py      the three proofs, line by line (core.derivations runs the checks)
     mistakes.py    typical wrong lines, each caught by the checker
     figures.py     the page's charts as Vega-Lite specs
+    digest.py      what the page shows of the checked proofs, one JSON file read without SymPy
 
 `check_ahead()` checks every proof and mistake in a background thread, once per process, so the
-page finds them done (app.py starts it on its first run).
+page finds them done (app.py starts it after its first run), and builds the page's live SymPy
+oracles; `live_oracles()` hands them to the page once they exist, so that a fresh server's first
+visit never waits for SymPy's import.
 """
 
 from __future__ import annotations
 
 import threading
+from types import ModuleType
 
 from core.softmax.numerics import log_softmax, softmax
 
-__all__ = ["check_ahead", "log_softmax", "softmax"]
+__all__ = ["check_ahead", "live_oracles", "log_softmax", "softmax"]
 
 _ahead: threading.Thread | None = None
 _ahead_lock = threading.Lock()
 _all_done = threading.Event()  # set when a thread has checked everything
+_oracles_built = threading.Event()  # set when the live oracles for K = 3 exist
 
 
 def _check_everything() -> None:
-    # Imported here: app.py calls check_ahead on every page, and SymPy's import is 0.5 s.
+    # Imported here: app.py calls check_ahead on every page, and SymPy's import is 0.6 s.
     import numpy as np
 
-    from core.softmax.mistakes import MISTAKES, check_mistake
+    from core.softmax import digest
     from core.softmax.oracles import ce_grad_by_sympy, jacobian_by_sympy
-    from core.softmax.proofs import verify_all
 
-    # First what the page's first run needs at once: its live oracles for the default K = 3
-    # (lambdify, 0.3 s), then the checks (read from disk after the first start, ~5 ms).
+    # First what the page shows live, for the default K = 3 (lambdify, 0.3 s), then the checks:
+    # nothing to do when the digest for this code is on disk, else read from the per-proof cache
+    # (~5 ms) or checked now (seconds), and kept in one digest for the next start.
     jacobian_by_sympy(np.zeros(3))
     ce_grad_by_sympy(np.zeros(3), np.eye(3)[0])
-    verify_all()
-    for index in range(len(MISTAKES)):
-        check_mistake(index)
+    _oracles_built.set()
+    if digest.load() is None:
+        from core.softmax.mistakes import MISTAKES, check_mistake
+        from core.softmax.proofs import verify_all
+
+        verify_all()
+        for index in range(len(MISTAKES)):
+            check_mistake(index)
+        digest.write(digest.from_results())
     _all_done.set()
+
+
+def live_oracles() -> ModuleType | None:
+    """`core.softmax.oracles` (SymPy's Jacobian and cross-entropy gradient, evaluated live) once
+    the background thread has imported SymPy and built them for K = 3; None until then, so the
+    page says "SymPy is differentiating…" instead of waiting. Another K then costs one lambdify
+    (0.3 s) in the run that asks for it."""
+    if not _oracles_built.is_set():
+        return None
+    from core.softmax import oracles
+
+    return oracles
 
 
 def check_ahead() -> threading.Thread:

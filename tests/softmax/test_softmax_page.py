@@ -7,7 +7,6 @@ import re
 
 import numpy as np
 import pytest
-from streamlit import dataframe_util
 
 import core.derivations
 import core.softmax
@@ -26,11 +25,33 @@ def at(open_page):
     return open_page(PAGE, timeout=90)
 
 
+NAIVE, SHIFTED = "naive: exp(s) / Σ exp(s)", "max-shifted: exp(s − m) / Σ exp(s − m)"
+
+
+def tables(app) -> list[dict[str, list[str]]]:
+    """Every Markdown table on the page, in page order, as {row label: cells} with the header
+    under "" (the page's tables are Markdown: no pandas, no Arrow)."""
+    found = []
+    for m in app.markdown:
+        rows = [line for line in m.value.splitlines() if line.startswith("|")]
+        if not rows:
+            continue
+        cells = [[c.strip().strip("*") for c in row.strip("|").split("|")] for row in rows]
+        assert all(set(c) <= set("-:") for c in cells[1]), rows[1]  # the alignment row
+        found.append({"": cells[0][1:], **{row[0]: row[1:] for row in cells[2:]}})
+    return found
+
+
+def column(table: dict[str, list[str]], name: str) -> np.ndarray:
+    """One column of a table whose rows are the classes k = 1..K, as floats."""
+    at = table[""].index(name)
+    return np.array([float(cells[at]) for label, cells in table.items() if label])
+
+
 def probabilities(app) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(s + c, softmax(s), softmax(s + c)) from the table beside the bar chart."""
-    table = app.table[0].value
-    return (table["s + c"].to_numpy(), table["softmax(s)"].to_numpy(),
-            table["softmax(s + c)"].to_numpy())
+    table = tables(app)[0]
+    return column(table, "s + c"), column(table, "softmax(s)"), column(table, "softmax(s + c)")
 
 
 def markdown_text(app) -> str:
@@ -59,12 +80,11 @@ def test_renders_all_three_proofs_with_badges_and_charts(at) -> None:
     headers = [h.value for h in at.header]
     for n, proof in enumerate(PROOFS.values(), start=1):
         assert f"Proof {n}. {proof.title}" in headers
-    latex = {e.value.removeprefix("$$\n").removesuffix("\n$$") for e in at.latex}
-    for proof in PROOFS.values():
-        assert proof.statement in latex
-        for step in proof.steps:
-            assert step.latex in latex, step.latex
     text = markdown_text(at)
+    for proof in PROOFS.values():  # display math inside each proof's one Markdown element
+        assert f"$$\n{proof.statement}\n$$" in text
+        for step in proof.steps:
+            assert f"$$\n{step.latex}\n$$" in text, step.latex
     n_lines = sum(len(p.steps) + 1 for p in PROOFS.values())
     # Every line and conclusion, plus the correct line beside the wrong one at the end.
     assert text.count(":green-badge[✓ symbolic K]") == n_lines + 1
@@ -80,19 +100,19 @@ def test_renders_all_three_proofs_with_badges_and_charts(at) -> None:
 
 def test_what_sympy_checked_is_shown_on_demand(at) -> None:
     result = ready("jacobian")
-    shown = {e.value.removeprefix("$$\n").removesuffix("\n$$") for e in at.latex}
-    assert result.lines[0].twin not in shown  # two dozen formulas fewer to typeset on opening
+    # Two dozen formulas fewer to typeset on opening.
+    assert f"$$\n{result.lines[0].twin}\n$$" not in markdown_text(at)
     at.toggle(key="twins_jacobian").set_value(True).run()
-    shown = {e.value.removeprefix("$$\n").removesuffix("\n$$") for e in at.latex}
-    assert all(r.twin in shown for r in result.every_line)
     text = markdown_text(at)
+    assert all(f"$$\n{r.twin}\n$$" in text for r in result.every_line)
     assert f"Line 1: {result.lines[0].details}" in text
     assert "cancel(a − b) = 0 in $u_q = e^{s_q}$, every index, K = 2…6" in text
 
 
 def test_moving_the_shift_slider_leaves_the_probabilities_unchanged(at) -> None:
     s0, p0, q0 = probabilities(at)
-    np.testing.assert_allclose(p0, softmax([1.0, 2.0, 3.0]), rtol=1e-15)
+    # Shown to 6 decimals (the table and the vectors below it).
+    np.testing.assert_allclose(p0, softmax([1.0, 2.0, 3.0]), rtol=0, atol=5e-7)
     np.testing.assert_array_equal(p0, q0)
     for c in (250.0, -1000.0, 1000.0):
         at.slider(key="sm_c").set_value(c).run()
@@ -115,11 +135,11 @@ def test_preset_1000_1001_1002_shows_the_overflow(at) -> None:
     said = overflow_warnings(at)
     assert "float32 gives nan" in said and "float64 gives nan" in said
     assert not at.error
-    float32, float64 = at.table[1].value, at.table[2].value
+    float32, float64 = tables(at)[1:3]
     expected = [f"{v:.6f}" for v in softmax([1000.0, 1001.0, 1002.0])]
-    assert list(float64.loc["max-shifted"]) == expected
-    assert list(float32.loc["max-shifted"]) == expected
-    assert list(float64.loc["naive e^s / Σe^s"]) == ["nan"] * 3
+    assert float64[SHIFTED] == expected
+    assert float32[SHIFTED] == expected
+    assert float64[NAIVE] == ["nan"] * 3
 
 
 @pytest.mark.parametrize("bad,words", [("abc", "not a number"), ("nan", "NaN"),
@@ -145,13 +165,13 @@ def test_ten_classes_jacobian_and_gradient(at) -> None:
     at.number_input(key="sm_K").set_value(10).run()
     scores = np.array([1.0, 2.0, 3.0, 0.5, -1.0, 2.5, 0.0, 1.5, -2.0, 4.0])
     _, p, _ = probabilities(at)
-    np.testing.assert_allclose(p, softmax(scores), rtol=1e-15)
+    np.testing.assert_allclose(p, softmax(scores), rtol=0, atol=5e-7)
     at.selectbox(key="sm_target").set_value(10).run()
-    grad = at.table[-1].value
-    np.testing.assert_allclose(grad.loc["p − t"].to_numpy(), softmax(scores) - np.eye(10)[9],
-                               atol=1e-15)
-    np.testing.assert_allclose(grad.loc["∂L/∂s by SymPy diff"].to_numpy(),
-                               grad.loc["p − t"].to_numpy(), atol=1e-14)
+    grad = {label: np.array([float(v) for v in cells])
+            for label, cells in tables(at)[-1].items() if label}
+    # Six decimals shown: the formula's p − t and SymPy's gradient agree to the last digit.
+    np.testing.assert_allclose(grad["p − t"], softmax(scores) - np.eye(10)[9], atol=5e-7)
+    np.testing.assert_array_equal(grad["∂L/∂s by SymPy diff"], grad["p − t"])
     text = markdown_text(at)
     assert "largest entry-wise difference" in text
     # Back to 3 classes: the target (10) no longer exists and is reset, no exception.
@@ -162,9 +182,8 @@ def test_ten_classes_jacobian_and_gradient(at) -> None:
 def test_a_wrong_line_is_shown_rejected(at) -> None:
     index = next(i for i, m in enumerate(MISTAKES) if m.label == "p + t instead of p - t")
     at.selectbox(key="sm_mistake").set_value(index).run()
-    latex = [e.value for e in at.latex]
-    assert any("p_j + t_j" in v for v in latex)
     text = markdown_text(at)
+    assert "$$\n= p_j + t_j\n$$" in text
     assert "**Wrong line 7**" in text and ":red-badge[✗ fails for K = 2, 3, 4, 5, 6]" in text
     assert ":orange-badge[symbolic K: not decided by stock SymPy]" in text
 
@@ -214,14 +233,11 @@ def test_float32_caption_states_the_logsumexp_on_the_page(at, c) -> None:
 def test_one_hot_target_reads_0_and_1(at) -> None:
     at.number_input(key="sm_K").set_value(4).run()
     at.selectbox(key="sm_target").set_value(2).run()
-    table = at.table[-1]
-    raw = table.proto.arrow_data.styler.display_values
-    assert raw, "the gradient table carries per-row formats"
-    shown = dataframe_util.convert_arrow_bytes_to_pandas_df(raw)
-    assert list(shown.loc["t"]) == ["0", "1", "0", "0"]
+    shown = tables(at)[-1]
+    assert shown[""] == ["k = 1", "k = 2", "k = 3", "k = 4"]
+    assert shown["t"] == ["0", "1", "0", "0"]
     for row in ("p", "p − t", "∂L/∂s by SymPy diff"):
-        assert all(re.fullmatch(r"-?\d\.\d{6}", v) for v in shown.loc[row]), shown.loc[row]
-    np.testing.assert_array_equal(table.value.loc["t"].to_numpy(), [0.0, 1.0, 0.0, 0.0])
+        assert all(re.fullmatch(r"-?\d\.\d{6}", v) for v in shown[row]), shown[row]
 
 
 def test_no_raw_tex_outside_math_in_markdown(at) -> None:
@@ -229,7 +245,7 @@ def test_no_raw_tex_outside_math_in_markdown(at) -> None:
     texts = [e.value for kind in ("markdown", "caption", "warning", "error")
              for e in getattr(at, kind)]
     for text in texts:
-        plain = re.sub(r"\$[^$]+\$|`[^`]*`|:\w+(-\w+)?\[", "", text)
+        plain = re.sub(r"\$\$.+?\$\$|\$[^$]+\$|`[^`]*`|:\w+(-\w+)?\[", "", text, flags=re.S)
         assert not re.search(r"\^|_\{|\\[a-z]", plain), text
 
 
@@ -240,11 +256,13 @@ def test_float32_sum_overflow_is_named_not_silent(at) -> None:
     at.button(key="preset_[88.7, 88.7, 0]").click().run()
     assert at.slider(key="sm_c").value == 0.0  # a preset's scores are shown unshifted
     assert at.text_input(key="sm_c_text").value == "0"
-    float32, float64 = at.table[1].value, at.table[2].value
-    assert list(float32.loc["naive e^s / Σe^s"]) == ["0.000000"] * 3  # no nan to warn anyone
+    float32, float64 = tables(at)[1:3]
+    assert float32[NAIVE] == ["0.000000"] * 3  # no nan to warn anyone
     # Max-shifted: s - m = [0, 0, -88.7], so p = [1, 1, e^-88.7] / (2 + e^-88.7) = [0.5, 0.5, ~0].
-    assert list(float32.loc["max-shifted"]) == ["0.500000", "0.500000", "0.000000"]
-    assert list(float64.loc["naive e^s / Σe^s"]) == ["0.500000", "0.500000", "0.000000"]
+    assert float32[SHIFTED] == ["0.500000", "0.500000", "0.000000"]
+    assert float64[NAIVE] == ["0.500000", "0.500000", "0.000000"]
+    # The page explains this case beside the exp overflow, before any scores are typed.
+    assert "**Only the sum overflows, silently.**" in markdown_text(at)
     said = overflow_warnings(at)
     assert said.startswith("The naive softmax in float32 gives all zeros, and no warning")
     assert "their sum overflows to inf" in said and "float32's largest 3.4e+38" in said
@@ -304,4 +322,6 @@ def test_before_sympy_has_checked_the_lines_say_checking(open_page, tmp_path,
     text = markdown_text(at)
     assert "checking" not in text and text.count(":green-badge[✓ symbolic K]") == lines + 1
     assert len(at.get("download_button")) == 6
-    assert len(list(tmp_path.glob("derivations/*.json"))) == len(PROOFS) + len(MISTAKES)
+    kept = {p.name for p in tmp_path.glob("derivations/*.json")}
+    digests = {name for name in kept if name.startswith("softmax-page-")}
+    assert len(digests) == 1 and len(kept - digests) == len(PROOFS) + len(MISTAKES)

@@ -1,0 +1,107 @@
+"""The digest the Softmax page reads without SymPy: the same text and verdicts as SymPy's own
+results, refused when damaged or made for other code, and a first run that imports neither SymPy
+nor pandas when it is on disk."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+import core.softmax
+from core.softmax import digest
+from core.softmax.mistakes import MISTAKES, check_mistake
+from core.softmax.proofs import PROOFS, verify
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def shown() -> digest.Shown:
+    core.softmax.check_ahead().join(timeout=300)
+    return digest.from_results()
+
+
+def test_the_digest_says_what_sympys_results_say(shown) -> None:
+    assert shown.checked and list(shown.proofs) == list(PROOFS)
+    for key, d in PROOFS.items():
+        result, got = verify(key), shown.proofs[key]
+        assert (got.title, got.statement, got.intro) == (d.title, d.statement, d.intro)
+        for line, r in zip((*got.lines, got.conclusion), result.every_line, strict=True):
+            assert (line.latex, line.rule, line.details, line.twin) == (
+                r.latex, r.rule, r.details, r.twin)
+            assert line.verdict == f"{r.badges} :gray[vs {r.against_words}]"
+        assert got.markdown.startswith(f"# {d.title}") and "\\documentclass" in got.tex
+    for index, m in enumerate(shown.mistakes):
+        assert (m.proof, m.line, m.latex) == (MISTAKES[index].proof, MISTAKES[index].line,
+                                              MISTAKES[index].latex)
+        assert m.verdict == check_mistake(index).badges and "red-badge" in m.verdict
+
+
+def test_written_then_read_back_from_another_folder(shown, tmp_path) -> None:
+    assert digest.load(tmp_path) is None
+    digest.write(shown, tmp_path)
+    digest._loaded.clear()  # as a fresh process would: from the file
+    assert digest.load(tmp_path) == shown
+
+
+@pytest.mark.parametrize("damage", [
+    lambda text: text[: len(text) // 2],                        # cut short
+    lambda text: text.replace('"decided": true', '"decided": "yes"', 1),  # a wrong type
+    lambda text: json.dumps({"format": 99}),                     # another format
+    lambda text: text.replace('"verdict": ":green', '"verdict": null, "x": ":green', 1),
+])
+def test_a_damaged_digest_counts_as_none(shown, tmp_path, damage) -> None:
+    digest.write(shown, tmp_path)
+    digest._loaded.clear()
+    (path,) = tmp_path.glob("softmax-page-*.json")
+    path.write_text(damage(path.read_text(encoding="utf-8")), encoding="utf-8")
+    assert digest.load(tmp_path) is None  # "checking…" and SymPy again, never a traceback
+
+
+def test_only_a_fully_checked_digest_is_kept(shown, tmp_path) -> None:
+    unchecked = replace(shown, mistakes=(replace(shown.mistakes[0], verdict=None),
+                                         *shown.mistakes[1:]))
+    with pytest.raises(ValueError):
+        digest.write(unchecked, tmp_path)
+
+
+def test_the_key_follows_the_code_that_decides_the_checks() -> None:
+    assert digest.source_key() == digest.source_key()
+    assert {"core.derivations", "core.export", "core.softmax.proofs", "core.softmax.proofcheck",
+            "core.softmax.mistakes"} <= set(digest.SOURCES)
+    sources = [digest._module_source(name) for name in digest.SOURCES]
+    assert "SHIFT = Derivation(" in sources[digest.SOURCES.index("core.softmax.proofs")]
+
+
+def test_the_first_run_with_the_digest_on_disk_imports_neither_sympy_nor_pandas(shown,
+                                                                               tmp_path) -> None:
+    """What a fresh server pays on its first Softmax visit: the page from the digest, the live
+    oracles "differentiating…" (the background thread, held back here, builds them)."""
+    digest.write(shown, tmp_path)
+    script = textwrap.dedent(f"""
+        import os, sys, threading
+        os.environ["HANDPROP_CACHE"] = {str(tmp_path.parent / "cache")!r}
+        import core.derivations
+        core.derivations.cache_dir = lambda: __import__("pathlib").Path({str(tmp_path)!r})
+        import core.softmax
+        core.softmax.check_ahead = lambda: threading.Thread(target=lambda: None)
+        from streamlit.testing.v1 import AppTest
+        at = AppTest.from_file("app.py", default_timeout=60)
+        at.switch_page("pages/softmax.py").run()
+        assert not at.exception, at.exception
+        text = "\\n".join(m.value for m in at.markdown)
+        assert "checking this line" not in text and ":green-badge[✓ symbolic K]" in text, text
+        assert len(at.get("download_button")) == 6
+        assert any("differentiating" in i.value for i in at.info)
+        print(sorted(m for m in ("sympy", "pandas", "pyarrow", "altair") if m in sys.modules))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
