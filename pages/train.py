@@ -16,7 +16,6 @@ the runs table are four lessons on one page; each is its own named section below
 
 from __future__ import annotations
 
-import gc
 import sqlite3
 import time
 import uuid
@@ -67,17 +66,6 @@ BOXES = {name for name, s in SETTINGS.items() if s.form} | {SWEEP_KEY, SWEEP_VAL
 
 
 # ----------------------------------------------------------------------------- state and data
-@st.cache_resource(show_spinner=False)
-def freeze_heap() -> bool:
-    """Once per server: move everything loaded so far (SymPy, Altair, pandas, the data sets) out
-    of the garbage collector's reach. Streamlit ends every script run, a fragment's too, with a
-    full `gc.collect()`, and walking that heap took 150-300 ms of a form change whose script
-    takes 30 ms; frozen objects are still freed when nothing refers to them."""
-    gc.collect()
-    gc.freeze()
-    return True
-
-
 @st.cache_resource(show_spinner=False)
 def get_store(path: str) -> RunStore:
     store = RunStore(path)
@@ -371,8 +359,7 @@ def introduction() -> None:
 
 
 def open_store() -> None:
-    """The run database, or a message and the end of the page; once per server, the workers
-    and a frozen heap."""
+    """The run database, or a message and the end of the page; the workers, once per server."""
     try:
         store()
     except (OSError, sqlite3.Error, RunStoreError) as exc:
@@ -381,7 +368,6 @@ def open_store() -> None:
                  "app.")
         st.stop()
     get_pool()  # the workers start with the first visit, ready by the first Train
-    freeze_heap()
 
 
 def experiments() -> None:
