@@ -126,7 +126,7 @@ class MLP:
     def _forward(self, X: np.ndarray, ws: _Workspace) -> np.ndarray:
         """Fill ws.H with A_1 … A_{L-1} and the softmax P; return P (a view into ws)."""
         A = X
-        last = self.n_layers - 1
+        last = len(self.weights) - 1
         for k, (W, b) in enumerate(zip(self.weights, self.biases, strict=False)):
             Z = ws.H[k]
             np.matmul(A, W, out=Z)
@@ -219,7 +219,7 @@ class MLP:
 
         np.subtract(P, Y, out=D)
         D *= scale / n
-        for k in range(self.n_layers - 1, -1, -1):
+        for k in range(len(self.weights) - 1, -1, -1):
             gW, gb = grads[2 * k], grads[2 * k + 1]
             A_prev = X if k == 0 else ws.H[k - 1]
             np.matmul(A_prev.T, D, out=gW)

