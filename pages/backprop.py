@@ -36,7 +36,7 @@ from core.backprop import (
 from core.backprop import problemfile as pf
 from core.backprop import worksheet as sheets
 from core.backprop.batchmarking import mark_batch
-from core.backprop.drawing import network_spec
+from core.backprop.drawing import network_svg
 from core.backprop.functions import ACTIVATIONS, LOSSES
 from core.backprop.names import unit_names
 from core.backprop.network import MAX_ABS, EntryError
@@ -531,9 +531,8 @@ def navigation(steps, marking) -> bool:
 
 
 def network_drawing(shape, trace, marking, column, show_all: bool) -> None:
-    """The network with the current step's unit and edge lit. Its spec is the same for every
-    step of a shape (the lit step travels in its datasets): the browser keeps the chart and
-    swaps the data in, instead of drawing it anew on every Next."""
+    """The network with the current step's unit and edge lit, as one SVG (drawn at once; a
+    Vega chart would load and compile Vega first, as long as the rest of the page)."""
     shown = None
     if ss.mode == "try":
         shown = {(s.layer, s.unit) for i, s in enumerate(trace.steps)
@@ -541,9 +540,9 @@ def network_drawing(shape, trace, marking, column, show_all: bool) -> None:
     with column:
         st.markdown("**The network**")
         current = None if show_all else trace.steps[ss.step]
-        st.vega_lite_chart(network_spec(shape, trace.problem.W, trace.problem.b,
-                                        trace.activations, current, shown=shown),
-                           width="stretch")
+        # Numbers and the units' own names only, escaped: no user text reaches this HTML.
+        st.markdown(network_svg(shape, trace.problem.W, trace.problem.b, trace.activations,
+                                current, shown=shown), unsafe_allow_html=True)
         hidden = " (“?” until you answer or reveal it)" if shown is not None else ""
         st.caption("Blue edges: positive weights, orange: negative. Red: the unit and edge of "
                    f"the current step. Under each unit: its activation{hidden} and bias. Where "

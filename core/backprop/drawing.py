@@ -1,4 +1,7 @@
-"""The network as an Altair chart: units as circles, every weight on its edge, the current step lit.
+"""The network drawn: units as circles, every weight on its edge, the current step lit.
+
+`network_svg` is what the page shows (one SVG, drawn at once); `network_spec` is the same
+drawing as a Vega-Lite chart (Altair), for notebooks and anything that wants an interactive one.
 
 Layer l sits at x = l; its units are stacked and centred at y = 0. A weight's label sits part-way
 along its edge, at a fraction that depends on the source unit so labels from different sources
@@ -9,6 +12,7 @@ lit edge keeps its label (the rest would pile up); every weight is in the tables
 from __future__ import annotations
 
 from functools import lru_cache
+from html import escape
 
 import altair as alt
 
@@ -113,3 +117,56 @@ def network_spec(shape, weights, biases, activations, step=None, height: int = 3
     spec = dict(_spec(tuple(int(n) for n in shape), height))  # the cached dict is never mutated
     spec["datasets"] = network_data(shape, weights, biases, activations, step, shown)
     return spec
+
+
+SVG_WIDTH, SVG_PAD = 560, 0.35  # drawing units: layer l at x = l, the view padded by SVG_PAD
+POSITIVE, NEGATIVE, GREY, INK = "#4c78a8", "#e49444", "#888", "#333"
+RADIUS = 22  # px: the area of the chart's circles (1500 px²)
+
+
+def network_svg(shape, weights, biases, activations, step=None, height: int = 320,
+                shown=None) -> str:
+    """The same drawing as `network_spec`, as one SVG: what the page shows.
+
+    A browser draws this at once, while a Vega-Lite chart first loads and compiles Vega (about
+    as long as the rest of the page together) and re-renders on every step. Hovering over an edge
+    or a unit shows its weight, or its value and bias (SVG titles). Only numbers and the units'
+    own names go in, escaped all the same.
+    """
+    data = network_data(shape, weights, biases, activations, step, shown)
+    n_layers, span = len(shape) - 1, max(shape) / 2 + 0.3
+
+    def px(x: float, y: float) -> tuple[float, float]:
+        return (round((x + SVG_PAD) / (n_layers + 2 * SVG_PAD) * SVG_WIDTH, 1),
+                round((span - y) / (2 * span) * height, 1))
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SVG_WIDTH} {height}" '
+           f'width="100%" role="img" aria-label="The network" font-family="sans-serif">']
+    for e in sorted(data["edges"], key=lambda e: e["lit"]):  # the lit edge on top
+        (x1, y1), (x2, y2) = px(e["x"], e["y"]), px(e["x2"], e["y2"])
+        colour = HIGHLIGHT if e["lit"] else POSITIVE if e["sign"] == "positive" else NEGATIVE
+        out.append(f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="{colour}" '
+                   f'stroke-width="{4 if e["lit"] else 1.4}"><title>{escape(e["weight"])}'
+                   '</title></line>')
+    for e in data["edges"]:
+        if e["label"]:
+            x, y = px(e["lx"], e["ly"])
+            out.append(f'<text x="{x}" y="{y - 6}" text-anchor="middle" '
+                       f'font-size="{14 if e["lit"] else 11}" '
+                       f'fill="{HIGHLIGHT if e["lit"] else INK}">{escape(e["label"])}</text>')
+    for n in data["nodes"]:
+        x, y = px(n["x"], n["y"])
+        tip = escape(" ".join(v for v in (n["name"], n["value"], n["bias"]) if v))
+        out.append(
+            f'<g data-unit="{escape(n["name"])}" data-value="{escape(n["value"])}">'
+            f'<title>{tip}</title><circle cx="{x}" cy="{y}" r="{RADIUS}" '
+            f'fill="{"#fde0dd" if n["lit"] else "#f3f3f3"}" '
+            f'stroke="{HIGHLIGHT if n["lit"] else GREY}" stroke-width="{3 if n["lit"] else 1}"/>'
+            f'<text x="{x}" y="{y - 5}" text-anchor="middle" font-size="12" font-weight="bold" '
+            f'fill="{INK}">{escape(n["name"])}</text>'
+            f'<text x="{x}" y="{y + 9}" text-anchor="middle" font-size="10" fill="{INK}">'
+            f'{escape(n["value"])}</text>'
+            f'<text x="{x}" y="{y + 30}" text-anchor="middle" font-size="10" fill="#555">'
+            f'{escape(n["bias"])}</text></g>')
+    out.append("</svg>")
+    return "".join(out)

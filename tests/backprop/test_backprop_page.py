@@ -30,7 +30,9 @@ def test_default_page_shows_homework_illustrative_weights_and_first_step(at) -> 
     assert r"z^{(1)}_{1} = 0.2 \cdot 0.5 + 0.4 \cdot 0.1 + \left(-0.5\right) \cdot 0.3 + 0.1" \
         in equations(at)
     assert "z^{(1)}_{1} = 0.09" in equations(at)
-    assert len(at.get("vega_lite_chart")) == 1
+    # The network, drawn as one SVG with step 1's unit h1 lit.
+    drawings = [m.value for m in at.markdown if m.value.startswith("<svg")]
+    assert len(drawings) == 1 and 'data-unit="h1"' in drawings[0]
     assert any("14 agree within 1e-9" in e.label for e in at.expander)
     assert [d.label for d in at.get("download_button")][-4:] == [
         "Markdown (with LaTeX)", "LaTeX (.tex, compiles with pdflatex)",
