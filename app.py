@@ -8,7 +8,7 @@ number it shows is computed in `core/`.
 import streamlit as st
 
 from core.softmax import check_ahead
-from pages import DEEP_LINK, ROUTED
+from pages import ROUTED
 
 st.set_page_config(page_title="handprop", page_icon="🧮", layout="wide")
 
@@ -24,8 +24,6 @@ PAGES = [
 
 st.session_state[ROUTED] = True
 page = st.navigation(PAGES)
-if (target := st.session_state.pop(DEEP_LINK, None)) is not None:
-    st.switch_page(target)  # a deep link that arrived before the navigation existed
 try:
     page.run()
 finally:

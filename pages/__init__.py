@@ -4,12 +4,16 @@
 Why the guard: a Streamlit server starts in its old `pages/`-folder mode and leaves it only when a
 script calls `st.navigation`. On a freshly started server a deep link such as /train therefore
 runs pages/train.py on its own, without app.py: no wide layout, file names in the sidebar. A page
-that finds it was not reached through app.py remembers where the student was going and switches
-to app.py, which builds the real navigation and sends them on (`app.py` reads `DEEP_LINK`).
+that finds it was not reached through app.py runs app.py there and then, inside the same run:
+app.py builds the real navigation, which finds the page the URL names and runs it, and the copy
+that was started alone stops. (Switching to app.py instead costs two more runs: app.py, then the
+page again after a second switch.)
 """
 
 from __future__ import annotations
 
+import runpy
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -18,14 +22,15 @@ if TYPE_CHECKING:
     from core.derivations import Derivation, DerivationResult
 
 ROUTED = "_handprop_routed"  # set by app.py on every run
-DEEP_LINK = "_handprop_deep_link"  # the page a deep link asked for, until app.py sends us there
+APP = Path(__file__).resolve().parent.parent / "app.py"
 
 
 def through_app(page: str) -> None:
-    """Make sure this run came through app.py; `page` is this file's path, e.g. "pages/train.py"."""
+    """Make sure this run came through app.py; `page` is this file's path, e.g. "pages/train.py"
+    (the page app.py then runs is the one the URL names: this one)."""
     if not st.session_state.get(ROUTED):
-        st.session_state[DEEP_LINK] = page
-        st.switch_page("app.py")
+        runpy.run_path(str(APP), run_name="__main__")
+        st.stop()  # the page ran inside app.py just now
 
 
 def derivation_lines(d: Derivation, result: DerivationResult | None, pending: str) -> None:
