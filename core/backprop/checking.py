@@ -4,8 +4,10 @@
 (core.backprop.oracle caches it for the server's life). The page shows the numbers, formulas and
 drawing at once, asks for the build here, and fills the SymPy checks in once `ready` says so.
 
-One worker thread builds one gradient at a time, the most recently asked first: a student who
-clicks through four shapes gets the one on screen next, not the three they passed.
+One worker thread builds one gradient at a time, the most recently asked first, and only once
+it has been asked for `SETTLE_S` seconds: a student who clicks through four shapes gets the one
+on screen, not the three they passed (a build cannot be stopped once started, and it shares the
+interpreter with the page's own runs).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from core.backprop import oracle
 
 Key = tuple[tuple[int, ...], str, str]  # (shape, activation, loss)
 
-_wanted: dict[Key, float] = {}  # asked for and not built yet: when last asked
+SETTLE_S = 1.0
+_wanted: dict[Key, float] = {}  # asked for and not built yet: when first asked
 _failed: dict[Key, str] = {}  # could not be built: why
 _cond = threading.Condition()
 _worker: threading.Thread | None = None
@@ -47,7 +50,7 @@ def request(shape, activation: str, loss: str) -> None:
     if ready(*key) or not oracle.sympy_feasible(key[0], loss):
         return
     with _cond:
-        _wanted[key] = time.monotonic()
+        _wanted.setdefault(key, time.monotonic())
         if _worker is None or not _worker.is_alive():
             _worker = threading.Thread(target=_work, name="backprop-sympy", daemon=True)
             _worker.start()
@@ -61,9 +64,14 @@ def _work() -> None:
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
     while True:
         with _cond:
-            while not _wanted:
-                _cond.wait()
-            key = max(_wanted, key=_wanted.__getitem__)
+            while True:
+                while not _wanted:
+                    _cond.wait()
+                key = max(_wanted, key=_wanted.__getitem__)
+                age = time.monotonic() - _wanted[key]
+                if age >= SETTLE_S:
+                    break
+                _cond.wait(SETTLE_S - age)  # a newer shape may come meanwhile
         try:
             oracle.sympy_gradient_fn(*key)
         except Exception as err:  # noqa: BLE001 - any failure is shown on the page, not lost
