@@ -218,10 +218,13 @@ def main() -> None:
                 f()  # warm-up: first-call costs (allocation, lazy imports, BLAS threads)
         best = dict.fromkeys(runnable, float("inf"))
         cli, cli_best = command_line(a.cli_epochs), float("inf")
+        one, one_best = command_line(1), float("inf")  # start-up and a single epoch
         for _ in range(a.rounds):
             if small:
                 time.sleep(PAUSE_S)
                 cli_best = min(cli_best, cli())
+                time.sleep(PAUSE_S)
+                one_best = min(one_best, one())
             for name, f in runnable.items():
                 # BLAS worker threads spin for a while after their last call; a pause keeps
                 # one contender's spinning threads from slowing the next one down.
@@ -252,6 +255,14 @@ def main() -> None:
             print(f"  python -m core.train, whole process ({a.cli_epochs} epochs): "
                   f"{cli_best:.3f} s per epoch = {ratio:.2f}x the faster PyTorch epoch "
                   f"(goal <= {goal}x: {'met' if ratio <= goal else 'MISSED'})")
+        if small and a.cli_epochs > 1:
+            # T(1) = start-up + e, T(N) = start-up + N·e: each epoch e as the process runs it
+            # (training, shuffling, its record and JSON line), and the start-up beside it.
+            whole = cli_best * a.cli_epochs
+            each = (whole - one_best) / (a.cli_epochs - 1)
+            print(f"  of which: start-up {one_best - each:.3f} s (interpreter, imports, data); "
+                  f"each epoch {1000 * each:.1f} ms, {1000 * (each - t_engine):.1f} ms more "
+                  f"than the engine's (shuffle, loop, record, JSON line)")
     print(f"load average at the end: {_load()}")
 
 
