@@ -11,7 +11,9 @@ the live panel (a script run that sends the progress bar) gives what the page sh
 against their goals:
 
 - behind: the store's records when a redraw started minus the records it showed (goal <= 1,
-  at every redraw; also, for information, how many more the store held when it was on screen);
+  at every redraw; also, for information, how many more the store held when it was on screen).
+  "Started" is when its first message reached the browser, so this is an upper bound: on a
+  loaded machine a redraw's messages can arrive late, in one burst;
 - drawing: the server process's CPU time while the run trains (all it does then is the live
   view: the redraws, and receiving the records), its workers not counted, over the run's
   training time (goal < 10 %); the redraws' wall time, start to finish, for information;
@@ -252,6 +254,8 @@ def print_run(r: dict) -> None:
 
     line("behind at a redraw <= 1 record (worst)", str(max(b, default=0)),
          max(b, default=0) <= 1)
+    line("  redraws more than one behind (information)",
+         f"{sum(x > 1 for x in b)} of {len(b)}")
     line("  … when it was on screen (information)", str(max(seen, default=0)))
     share = r["cpu"] / r["training"] if r["training"] else float("nan")
     line("drawing < 10% of training time (server CPU)", f"{share:.1%} ({r['cpu']:.2f} s)",
@@ -265,6 +269,9 @@ def print_run(r: dict) -> None:
     e, left, real, pct = worst
     line("time left within 25% after 10% of the run (worst)",
          f"{e:.0%} ({left} s vs {real:.1f} s at {pct}%)", e <= 0.25)
+    median = sorted(e[0] for e in errs)[len(errs) // 2]
+    line("  median error; within 25% (information)",
+         f"{median:.0%}; {sum(e[0] <= 0.25 for e in errs)} of {len(errs)}")
     line("  samples judged / left out (under 10% or < 2 s)", f"{len(errs)} / {r['skipped']}")
 
 
