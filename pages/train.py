@@ -579,10 +579,11 @@ def stored_runs() -> None:
     all_runs = store().list_runs()
     if store().problem_text():
         st.warning(store().problem_text())
-    if not all_runs:
-        st.caption("No runs stored yet. Every run is kept in the run database.")
-        return
     active = job() is not None and not job().done
+    if not all_runs:
+        st.caption("No runs stored yet. Every run is kept in the run database"
+                   + ("; the one training appears here when it ends." if active else "."))
+        return
     st.dataframe(blank_missing(runs_table(all_runs)), hide_index=True, key="runs_table")
     st.caption(f"Stored in {store().path} (set HANDPROP_DB to move it)."
                + (" This table refreshes when the run ends; the panel above shows every record "
