@@ -739,11 +739,9 @@ def delta_rule() -> None:
     results = [derivations.remembered(d, deltarule.WAYS) for d in deltarule.DERIVATIONS]
     st.caption("δⱼ = f′(zⱼ) Σₖ wₖⱼ δₖ and ∂L/∂wⱼᵢ = δⱼ aᵢ, derived line by line, each line "
                "checked by SymPy against the line before.")
-    # Two derivations of a dozen typeset lines each: built when the student opens them.
-    if not st.toggle("Show the derivations", key="show_delta_rule"):
-        return
+    # Closed until opened: a browser typesets hidden lines but need not lay them out.
     for d, result in zip(deltarule.DERIVATIONS, results, strict=True):
-        with st.expander(d.title, expanded=True):
+        with st.expander(d.title):
             st.markdown(f"**Claim.** {d.intro}")
             st.latex(d.statement)
             derivation_lines(d, result, ":gray-badge[not checked yet]")

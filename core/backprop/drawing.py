@@ -119,13 +119,13 @@ def network_spec(shape, weights, biases, activations, step=None, height: int = 3
     return spec
 
 
-SVG_WIDTH, SVG_PAD = 560, 0.35  # drawing units: layer l at x = l, the view padded by SVG_PAD
+SVG_PAD = 0.35  # drawing units: layer l at x = l, the view padded by SVG_PAD
+PX_PER_LAYER, PX_PER_UNIT = 140, 70  # at these the labels read at their font sizes
 POSITIVE, NEGATIVE, GREY, INK = "#4c78a8", "#e49444", "#888", "#333"
 RADIUS = 22  # px: the area of the chart's circles (1500 px²)
 
 
-def network_svg(shape, weights, biases, activations, step=None, height: int = 320,
-                shown=None) -> str:
+def network_svg(shape, weights, biases, activations, step=None, shown=None) -> str:
     """The same drawing as `network_spec`, as one SVG: what the page shows.
 
     A browser draws this at once, while a Vega-Lite chart first loads and compiles Vega (about
@@ -135,12 +135,14 @@ def network_svg(shape, weights, biases, activations, step=None, height: int = 32
     """
     data = network_data(shape, weights, biases, activations, step, shown)
     n_layers, span = len(shape) - 1, max(shape) / 2 + 0.3
+    # Sized by the net, drawn at the column's width: the text stays about its size in px.
+    width, height = round(PX_PER_LAYER * (n_layers + 2 * SVG_PAD)), round(PX_PER_UNIT * 2 * span)
 
     def px(x: float, y: float) -> tuple[float, float]:
-        return (round((x + SVG_PAD) / (n_layers + 2 * SVG_PAD) * SVG_WIDTH, 1),
+        return (round((x + SVG_PAD) / (n_layers + 2 * SVG_PAD) * width, 1),
                 round((span - y) / (2 * span) * height, 1))
 
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SVG_WIDTH} {height}" '
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
            f'width="100%" role="img" aria-label="The network" font-family="sans-serif">']
     for e in sorted(data["edges"], key=lambda e: e["lit"]):  # the lit edge on top
         (x1, y1), (x2, y2) = px(e["x"], e["y"]), px(e["x2"], e["y2"])
