@@ -11,7 +11,9 @@
     marking.py     `mark_all`: a student's typed values, marks that carry forward
     batch.py       `trace_batch`: the same step on a minibatch, in matrix form with shapes
     batchmarking.py  the matrix form marked entry by entry with marking's rules
-    drawing.py     the network as a Vega-Lite chart
+    checking.py    SymPy's gradient of a new shape, built in the background
+    showall.py     every step at once: one aligned LaTeX block per stage and layer
+    drawing.py     the network as one SVG (the page) or a Vega-Lite chart
     derivation.py  the whole step as a Markdown or .tex document
     deltarule.py   the δ rule and ∂L/∂w = δ a derived, every line checked by core.derivations
     problemfile.py a whole problem as JSON (paste, download), the trace as JSON and CSV
