@@ -26,6 +26,9 @@ With `--stop-at F` a second run is stopped once F of its epochs are stored, and 
 that Stop kept every record: the page's "Its N finished records are kept", its records count and
 the store's rows must agree. `--screenshots DIR` saves a tall (1400x3000) page during and after
 the run. The server and the browser are stopped at the end.
+
+(Over 300 lines: reading the websocket, polling the store, the three goals, the Stop check and
+the report are one measurement and are kept together.)
 """
 
 from __future__ import annotations
