@@ -260,9 +260,11 @@ def main() -> None:
             # (training, shuffling, its record and JSON line), and the start-up beside it.
             whole = cli_best * a.cli_epochs
             each = (whole - one_best) / (a.cli_epochs - 1)
+            # (Each is a difference of two bests, so noisy; below the engine's epoch when the
+            # records' evaluation ran on the other core and the engine's best was a bad one.)
             print(f"  of which: start-up {one_best - each:.3f} s (interpreter, imports, data); "
-                  f"each epoch {1000 * each:.1f} ms, {1000 * (each - t_engine):.1f} ms more "
-                  f"than the engine's (shuffle, loop, record, JSON line)")
+                  f"each epoch {1000 * each:.1f} ms with its shuffle, record and JSON line "
+                  f"(the engine's epoch alone: {1000 * t_engine:.1f} ms)")
     print(f"load average at the end: {_load()}")
 
 
