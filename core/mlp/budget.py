@@ -1,12 +1,13 @@
 """The memory a net needs to train, and the budget it must fit, checked before anything is built.
 
-Twenty hidden layers of 4,096 units are 319 million parameters: Adam keeps five arrays of that
-size (the weights, their gradients, Δθ and its two moments), 6.4 GB in float32, and four such runs
-would exhaust the machine. So a run is refused up front, with the figures, when
+Twenty hidden layers of 4,096 units are 319 million parameters: Adam keeps six arrays of that
+size (the weights, their gradients, a record's copy, Δθ and its two moments), 7.7 GB in float32,
+and four such runs would exhaust the machine. So a run is refused up front, with the figures, when
 
-    bytes = itemsize · (N · (2 + s) + B · Σ_l d_l · 3)
+    bytes = itemsize · (N · (3 + s) + B · Σ_l d_l · 3)
 
-exceeds the budget: N parameters, the weights and gradients plus the optimiser's s arrays
+exceeds the budget: N parameters, the weights, their gradients and the copy a record is measured
+on (core.mlp.training measures records beside training) plus the optimiser's s arrays
 (`core.mlp.optimizers.STATE_ARRAYS`: SGD and momentum 1, Nesterov 2, Adam 3), and per example of
 a batch of B the layer outputs, deltas and scratch of every layer d_1 … d_L. The budget is
 `DEFAULT_BUDGET_MB`, or $HANDPROP_MEMORY_MB, or the command line's --memory-mb.
@@ -38,9 +39,10 @@ def memory_budget_mb() -> int:
 
 def memory_needed(layer_sizes: Sequence[int], optimizer: str, batch_size: int,
                   dtype: str = "float32") -> int:
-    """Bytes of parameters, gradients, optimiser state and one batch's layer buffers."""
+    """Bytes of parameters, gradients, the record's copy, optimiser state and one batch's layer
+    buffers."""
     item = np.dtype(dtype).itemsize
-    arrays = 2 + STATE_ARRAYS[optimizer]
+    arrays = 3 + STATE_ARRAYS[optimizer]
     return item * (n_params_of(layer_sizes) * arrays + batch_size * sum(layer_sizes[1:]) * 3)
 
 

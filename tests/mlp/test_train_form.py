@@ -71,8 +71,8 @@ def test_a_net_over_the_memory_budget_is_refused_up_front(open_page, run_store) 
     assert "64 → 20 × 4096 → 10" in message
     assert at.button(key="train").disabled and run_store.list_runs() == []
     at.text_input(key="f_hidden").set_value("64").run()
-    # digits 64-64-10, Adam: 4·(4,810·5 + 32·74·3) = 124,616 bytes, about 122 KB
-    assert any("with adam: about 122 KB of the 1,024 MB budget" in c.value for c in at.caption)
+    # digits 64-64-10, Adam: 4·(4,810·6 + 32·74·3) = 143,856 bytes, about 140 KB
+    assert any("with adam: about 140 KB of the 1,024 MB budget" in c.value for c in at.caption)
 
 
 MARKDOWN = "**bold** ![x](http://127.0.0.1:9/x.png) <b>b</b> [a](http://e)"
