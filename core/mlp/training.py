@@ -141,11 +141,15 @@ class _Pending:
     """A record being measured on a helper thread; `state` is the run's position when its
     snapshot was taken, to go back to if the record ends the run."""
 
-    def __init__(self, measure: Callable[[], Record], state: tuple) -> None:
+    def __init__(self, measure: Callable[[], Record], state: tuple, beside: bool = True) -> None:
         self.state = state
         self.done = False  # set by the helper thread last: a flag, cheap to poll every step
         self._record: Record | None = None
         self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if not beside:  # measured here and now: the same record, the old synchronous way
+            self._work(measure)
+            return
         self._thread = threading.Thread(target=self._work, args=(measure,), name="record",
                                         daemon=True)
         self._thread.start()
@@ -160,7 +164,8 @@ class _Pending:
             self.done = True
 
     def result(self) -> Record:
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
         if self._error is not None:
             raise self._error
         assert self._record is not None
@@ -179,8 +184,13 @@ class TrainingRun:
     """One training run: data, model, optimiser, the records made so far and the status."""
 
     def __init__(self, config: TrainConfig, data: Dataset | None = None,
-                 budget_mb: int | None = None) -> None:
+                 budget_mb: int | None = None, beside: bool = True) -> None:
+        """`beside`: measure records on a helper thread while training goes on (the command
+        line: one run owns the machine), or in the training thread (the page's worker pool has
+        one worker per core already: a second busy thread each would make sessions share
+        cores). The records are the same either way."""
         self.config = config.validate()
+        self._beside = beside
         c = config
         self.data = data = c.load_data() if data is None else data
         sizes = (data.X_train.shape[1], *c.hidden, data.n_classes)
@@ -273,7 +283,7 @@ class TrainingRun:
         self._snap = snap = m.snapshot(self._snap)
         state = (self.step, self._epoch, self._batch, self.train_seconds, self._last_lr)
         self._pending = _Pending(
-            lambda: self._measure(snap, state[0], state[4], ratio, start), state)
+            lambda: self._measure(snap, state[0], state[4], ratio, start), state, self._beside)
         return True
 
     def _deliver(self) -> Iterator[Record]:

@@ -267,7 +267,10 @@ def _train_one(conn: Connection, stop: Any, config: dict, label: str, sweep: str
         if spec not in data:
             data.clear()  # one data set cached per worker: memory stays bounded
             data[spec] = cfg.load_data()
-        run = TrainingRun(cfg, data[spec])
+        # Records in the training thread: the pool is one worker per core, so a helper thread
+        # per run would make two sessions share the cores (bench/class_load.py: 2 sessions
+        # 1.03x one session with it, the goal is >= 1.7x).
+        run = TrainingRun(cfg, data[spec], beside=False)
     except Exception as exc:  # noqa: BLE001 - bad settings or data: a failed run, in words
         why = f"{type(exc).__name__}: {exc}"
         try:

@@ -116,3 +116,24 @@ def test_a_record_that_diverged_ends_the_run_at_its_step(monkeypatch):
     assert run.step == 2 * run.steps_per_epoch
     for mine, copied in zip(run.model.params, seen[run.step], strict=True):
         assert np.array_equal(mine, copied)
+
+
+@pytest.mark.parametrize(("config", "status"), [
+    (TrainConfig(dataset="digits", hidden=(16,), epochs=3, eval_every=7, seed=1), "finished"),
+    # η = 15 on uniform-initialised ReLU units blows up in the first epoch
+    (TrainConfig(dataset="digits", hidden=(16,), epochs=5, lr=15.0, activation="relu",
+                 init="uniform", eval_every=1, seed=0), "diverged"),
+    # patience 2 at η = 0.5 with Adam: validation loss stops improving by epoch 4
+    (TrainConfig(dataset="digits", hidden=(16,), epochs=40, lr=0.5, optimizer="adam",
+                 early_stopping=2, seed=0), "early_stopped"),
+], ids=["eval_every", "diverges", "early_stop"])
+def test_records_in_the_training_thread_are_those_measured_beside_it(config, status):
+    """The page's workers measure records in the training thread (`beside=False`: one worker per
+    core already); the command line on a helper thread. Same records, same end, bit for bit."""
+    beside, inline = TrainingRun(config), TrainingRun(config, beside=False)
+    got_beside, got_inline = list(beside.run()), list(inline.run())
+    assert _strip(got_inline) == _strip(got_beside)
+    assert inline.status.value == beside.status.value == status
+    assert inline.step == beside.step
+    for a, b in zip(inline.model.params, beside.model.params, strict=True):
+        np.testing.assert_array_equal(a, b)
