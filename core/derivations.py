@@ -64,6 +64,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # imported where it is used: a page reading remembered results needs no SymPy
     import sympy as sp
 
+from core.cache import cache_root
 from core.export import Line, Section
 
 __all__ = ["Build", "Step", "Derivation", "Check", "Way", "Simplify", "LineResult",
@@ -311,10 +312,8 @@ def falsify(d: Derivation, n: int, build: Build, latex: str | None = None) -> De
 
 # ---------------------------------------------------------------- remembering
 def cache_dir() -> Path:
-    """Where checked results are kept: $HANDPROP_CACHE (else ~/.cache/handprop) / derivations."""
-    base = os.environ.get("HANDPROP_CACHE") or Path(
-        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "handprop"
-    return Path(base) / "derivations"
+    """Where checked results are kept: core.cache's folder / derivations."""
+    return cache_root() / "derivations"
 
 
 def _code_id(fn: Any, seen: set[int]) -> str:

@@ -31,6 +31,7 @@ import numpy as np
 
 # The CSV reader, hashlib, tempfile and the two bundled sets' libraries are imported where they
 # are used: `python -m core.train` on mnist5k needs none of them, and each costs its start-up.
+from core.cache import cache_root
 from core.mlp.mnist_cifar import (
     CIFAR10_ARCHIVE,
     CIFAR10_BATCHES,
@@ -92,12 +93,8 @@ class Dataset:
 
 
 def cache_dir() -> Path:
-    """$HANDPROP_CACHE, else $XDG_CACHE_HOME/handprop, else ~/.cache/handprop."""
-    explicit = os.environ.get("HANDPROP_CACHE")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "handprop"
+    """$HANDPROP_CACHE, else $XDG_CACHE_HOME/handprop, else ~/.cache/handprop (core.cache)."""
+    return cache_root()
 
 
 def _files_dir(name: str, data_dir: str | os.PathLike | None) -> Path:
