@@ -429,8 +429,9 @@ def _recall(fp: str, folder: Path | None, decode: Callable[[Any], Any]) -> Any |
         value = decode(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError, KeyError, TypeError):
         return None  # computed again and written over
-    _memo[fp] = value
-    return value
+    # setdefault: a thread that read the file while another was writing it must still return
+    # the one object every other thread gets (the writer puts it in _memo before the file).
+    return _memo.setdefault(fp, value)
 
 
 def _remember(fp: str, folder: Path | None, compute: Callable[[], Any],
@@ -441,6 +442,7 @@ def _remember(fp: str, folder: Path | None, compute: Callable[[], Any],
         if (value := _recall(fp, folder, decode)) is not None:
             return value  # another thread made it while this one waited
         value = compute()
+        _memo[fp] = value  # before the file appears, so a reader of the file finds this object
         if folder is not None:
             path = folder / f"{fp}.json"
             try:
@@ -450,7 +452,6 @@ def _remember(fp: str, folder: Path | None, compute: Callable[[], Any],
                 os.replace(tmp, path)  # readers see the old file or the whole new one
             except OSError:
                 pass  # a read-only cache only costs the time of checking again
-        _memo[fp] = value
         return value
 
 

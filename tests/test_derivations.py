@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import doctest
 import json
+import os
 import threading
 from types import SimpleNamespace
 
@@ -205,6 +206,25 @@ def test_two_threads_asking_at_once_wait_for_one_check(tmp_path, fresh_memo,
         t.join(timeout=60)
     assert len(calls) == 1 and len(results) == 4
     assert all(r is results[0] for r in results)
+
+
+def test_a_thread_reading_the_new_file_gets_the_same_object(tmp_path, fresh_memo,
+                                                           monkeypatch) -> None:
+    # The race CI once hit: a reader that finds the JSON file the instant the writer has
+    # replaced it must not decode a second copy. Another thread asks right after os.replace.
+    seen = []
+    real_replace = os.replace
+
+    def replace_then_ask(src, dst) -> None:
+        real_replace(src, dst)
+        reader = threading.Thread(target=lambda: seen.append(
+            checked(PRODUCT, [Simplify(CTX)], tmp_path)))
+        reader.start()
+        reader.join(timeout=60)
+
+    monkeypatch.setattr(derivations.os, "replace", replace_then_ask)
+    first = checked(PRODUCT, [Simplify(CTX)], tmp_path)
+    assert len(seen) == 1 and seen[0] is first
 
 
 def test_checked_line_remembers_one_line(tmp_path, fresh_memo) -> None:
