@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from core.mlp.eta import Mark, seconds_left
 from core.mlp.records import Record
 from core.mlp.status import ENDED, RunStatus, to_stored
 
@@ -138,27 +139,21 @@ class LiveRun:
     data: Any = None
     last_at: float | None = None  # time.time() when the last record arrived
     task: Task | None = None  # its place in a worker pool, when it trains in one
+    cpu: list[float] = field(default_factory=list)  # the training thread's CPU s at each record
 
-    def add(self, record: Record) -> None:
+    def add(self, record: Record, cpu: float | None = None) -> None:
+        """Keep `record`; `cpu` is the training thread's CPU seconds when it was made (without
+        it, the record's wall clock stands in: the estimate then assumes a core of its own)."""
         self.records.append(record)
+        self.cpu.append(float(record.get("elapsed") or 0.0) if cpu is None else cpu)
         self.last_at = time.time()
 
-    def rate(self, seconds: float = 5.0, least: int = 4) -> float | None:
-        """Epochs per second of training over the records of the last `seconds` of the run's
-        own clock (at least `least` records when there are), so data loading and the page's
-        drawing do not count, and a change of speed (the machine's load) shows within
-        seconds whatever the epoch time; None before two records."""
-        records = self.records
-        if len(records) < 2:
-            return None
-        last = float(records[-1]["elapsed"])
-        first = len(records) - 1
-        while first > 0 and (len(records) - first < least
-                             or last - float(records[first - 1]["elapsed"]) <= seconds):
-            first -= 1
-        epochs = float(records[-1]["epoch"]) - float(records[first]["epoch"])
-        elapsed = last - float(records[first]["elapsed"])
-        return epochs / elapsed if epochs > 0 and elapsed > 0 else None
+    def seconds_left(self, epochs_left: float) -> float | None:
+        """`core.mlp.eta.seconds_left` of this run's records, less the time since the last."""
+        marks = [Mark(float(r.get("epoch") or 0.0), float(r.get("elapsed") or 0.0), c)
+                 for r, c in zip(self.records, self.cpu, strict=False)]
+        since = time.time() - (self.last_at or time.time())
+        return seconds_left(marks, epochs_left, since)
 
 
 class RunJob:
@@ -240,9 +235,10 @@ class RunJob:
         """(fraction of all epochs trained, estimated seconds left; None before the first record).
 
         A finished run counts all its epochs, a stopped or diverged one the epochs it made.
-        Time left is the epochs to go at the rate of the latest run's recent records, less the
-        time since its last record: the job's start (data loading, the first epoch's set-up)
-        and a slow first epoch no longer inflate it.
+        Time left is `core.mlp.eta.seconds_left` of the latest run's records for every epoch
+        still to go: its recent CPU cost per epoch over the CPU share it has been getting, so
+        the job's start (data loading), a slow first epoch and a burst of load elsewhere do
+        not swing it.
         """
         total = sum(_epochs(r.config) for r in self.runs) or 1.0
         done = 0.0
@@ -255,11 +251,7 @@ class RunJob:
         if self.done:
             return done / total, 0.0
         latest = next((r for r in reversed(self.runs) if r.records), None)
-        rate = latest.rate() if latest is not None else None
-        if rate is None:
-            return done / total, None
-        since = time.time() - (latest.last_at or time.time())
-        return done / total, max(0.0, (total - done) / rate - since)
+        return done / total, (latest.seconds_left(total - done) if latest is not None else None)
 
     def progress_text(self) -> str:
         """"40% of the epochs trained · 1 of 3 runs ended · about 12 s left"."""
@@ -323,7 +315,8 @@ class RunJob:
                     self.store, run, label=live.label, sweep=self.sweep,
                     should_stop=self._stop.is_set,
                     on_start=lambda i, live=live: setattr(live, "run_id", i),
-                    on_record=live.add,
+                    # In this thread: its CPU clock is the run's own.
+                    on_record=lambda rec, live=live: live.add(rec, time.thread_time()),
                 )
                 info = self.store.get_run(run_id)
                 live.status = RunStatus(info.status) if info else RunStatus.FAILED
@@ -343,11 +336,11 @@ class RunJob:
                 live.data = live.config.load_data()
                 live.model = _model_like(live.config, live.data)
 
-        def record(rec: Record, params: list | None) -> None:
+        def record(rec: Record, params: list | None, cpu: float | None) -> None:
             if params is not None and live.model is not None:
                 for mine, theirs in zip(live.model.params, params, strict=True):
                     mine[...] = theirs
-            live.add(rec)
+            live.add(rec, cpu)
 
         def ended(run_id: int | None, status: str, message: str) -> None:
             live.run_id = run_id if run_id is not None else live.run_id

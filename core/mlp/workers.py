@@ -9,7 +9,7 @@ N ahead"); Stop sets the worker's stop flag, polled before every minibatch; a wo
 
     parent (server)                         worker process (spawned: no threads inherited)
     submit(task) → queue → free worker  ──► ("train", config, label, sweep, store)
-    task.on_record(record)              ◄── ("start", run_id, n_features) ("record", r, params)
+    task.on_record(record)              ◄── ("start", run_id, n_features) ("record", r, params, cpu)
     task.on_end(run_id, status, message) ◄── ("end", run_id, status, message)
 
 HANDPROP_WORKERS sets the pool's size (default: the machine's cores); the workers run at a
@@ -66,7 +66,8 @@ class Task:
     label: str = ""
     sweep: str = ""
     on_start: Callable[[int, int], None] | None = None  # (run id, input features)
-    on_record: Callable[[dict, list | None], None] | None = None  # (record, params or None)
+    # (record, params or None, the worker's training-thread CPU seconds when it was made)
+    on_record: Callable[[dict, list | None, float | None], None] | None = None
     on_end: Callable[[int | None, str, str], None] | None = None  # (run id, status, message)
     run_id: int | None = None
     state: str = RunStatus.QUEUED
@@ -188,7 +189,7 @@ class WorkerPool:
                     if task.on_start is not None:
                         task.on_start(message[1], message[2])
                 elif kind == "record" and task.on_record is not None:
-                    task.on_record(message[1], message[2])
+                    task.on_record(message[1], message[2], message[3])
                 elif kind == "end":
                     w.task = None
                     self._end(task, message[1], message[2], message[3])
@@ -288,7 +289,9 @@ def _train_one(conn: Connection, stop: Any, config: dict, label: str, sweep: str
 
     def on_record(record: dict) -> None:
         params = [p.copy() for p in run.model.params] if toy else None
-        conn.send(("record", record, params))
+        # Records are made in this (the training) thread: its CPU clock is what the run cost,
+        # whatever share of a core the machine's load leaves it (core.mlp.eta).
+        conn.send(("record", record, params, time.thread_time()))
 
     try:
         run_id = record_run(store, run, label=label, sweep=sweep, should_stop=stop.is_set,

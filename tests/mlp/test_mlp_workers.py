@@ -53,6 +53,10 @@ def test_a_run_trains_in_a_worker_and_streams_every_record(pool, run_store: RunS
     (info,) = run_store.list_runs(sweep="w1")
     assert run_store.records(info.id) == live.records  # the session saw what the store holds
     assert info.status == "finished" and info.owner.rsplit(":", 1)[1] != str(os.getpid())
+    # Each record came with the worker's training-thread CPU clock (core.mlp.eta); without it
+    # the run's wall clock would stand in, record for record.
+    assert len(live.cpu) == 4 and live.cpu == sorted(live.cpu)
+    assert live.cpu != [r["elapsed"] for r in live.records]
 
 
 def test_stop_ends_a_worker_run_at_once_and_keeps_its_records(pool, run_store) -> None:

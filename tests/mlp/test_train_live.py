@@ -1,12 +1,14 @@
-"""What the Train page's live view reads: the rate behind "time left", the records a redraw
+"""What the Train page's live view reads: the records behind "time left", the records a redraw
 shows (never behind the store), the runs table without "None", and charts whose spec is built
 once per shape (bench/live_view.py measures the view itself in a browser)."""
 
 from __future__ import annotations
 
+import time
 from types import SimpleNamespace
 
 import pandas as pd
+import pytest
 
 from core.mlp import charts
 from core.mlp.describe import blank_missing
@@ -15,28 +17,30 @@ from core.mlp.runstore import RunStore
 from core.mlp.status import RunStatus
 
 
-def test_the_rate_follows_a_change_of_speed_within_seconds() -> None:
-    """Ten epochs at 1 s each, then twenty at 0.2 s: the rate over the last 5 s of the run's
-    clock (records 9 to 30) is (30 - 9) epochs / (14 - 9) s = 4.2 epochs/s, near the new
-    speed of 5 (the whole run's average, 30 / 14 = 2.1, is not)."""
+def test_a_run_without_cpu_clocks_estimates_from_its_wall_clock() -> None:
+    """Records that came without the training thread's CPU time (a test, an old worker) are
+    taken as a core of its own: ten epochs at 1 s each, then twenty at 0.2 s, 70 epochs to go.
+    c is the median of the last ten intervals, 0.2 s; s = 1: 70 · 0.2 = 14 s."""
     live = LiveRun("r", SimpleNamespace(epochs=100))
     for epoch in range(1, 11):
         live.add({"epoch": float(epoch), "elapsed": float(epoch)})
     for epoch in range(11, 31):
         live.add({"epoch": float(epoch), "elapsed": 10 + (epoch - 10) * 0.2})
-    assert abs(live.rate() - 4.2) < 1e-9
+    live.last_at = time.time()
+    assert live.seconds_left(70) == pytest.approx(14.0, abs=0.01)
 
 
-def test_a_slow_run_still_uses_a_few_records() -> None:
-    """Epochs of 10 s each: the last 5 s hold no earlier record, so the rate takes the last
-    four records: 3 epochs / 30 s."""
+def test_a_run_with_cpu_clocks_divides_its_cost_by_its_share() -> None:
+    """Epochs of 0.25 CPU s that took 1 s each (a quarter of a core): 40 epochs to go,
+    40 · 0.25 / 0.25 = 40 s; one record alone is no estimate yet."""
     live = LiveRun("r", SimpleNamespace(epochs=100))
-    for epoch in range(1, 8):
-        live.add({"epoch": float(epoch), "elapsed": 10.0 * epoch})
-    assert abs(live.rate() - 0.1) < 1e-12
+    for epoch in range(1, 21):
+        live.add({"epoch": float(epoch), "elapsed": float(epoch)}, cpu=100 + epoch / 4)
+    live.last_at = time.time()
+    assert live.seconds_left(40) == pytest.approx(40.0, abs=0.01)
     alone = LiveRun("r", SimpleNamespace(epochs=100))
-    alone.add({"epoch": 1.0, "elapsed": 1.0})
-    assert alone.rate() is None
+    alone.add({"epoch": 1.0, "elapsed": 1.0}, cpu=5.0)
+    assert alone.seconds_left(99) is None
 
 
 def test_a_redraw_reads_the_store_when_the_pipe_lags(run_store: RunStore) -> None:
