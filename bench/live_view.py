@@ -1,7 +1,10 @@
 """Does the Train page's live view keep up? Three goals of issue 14, measured in headless Chromium.
 
 Run: `.venv/bin/python bench/live_view.py [--epochs 100] [--hidden 128] [--dataset mnist5k]
-[--stop-at 0.4] [--screenshots DIR]`. Needs Playwright and the system Chromium.
+[--stop-at 0.4] [--load N] [--screenshots DIR] [--verbose]`. Needs Playwright and the system
+Chromium. `--load N` runs N busy loops in processes of their own while it measures, each busy
+for 1-6 s then idle for 0.5-4 s (seeded), at the server's priority: the other jobs of a shared
+machine, which change the training speed several times within one run.
 
 It serves the app (tests/serving.py, a private run store), opens the Train page with a form in
 its link, presses Train and, while the run trains (about 20-30 s with the defaults here), reads
@@ -20,7 +23,7 @@ against their goals:
 - time left: |shown - real| / real, where real is the run's end (the store's `ended`) minus
   the moment of the redraw, for every redraw after the first 10 % of the run (goal <= 25 %;
   "about N s" is rounded to whole seconds, so half a second of rounding is allowed, and
-  redraws with under 2 s to go are left out).
+  redraws with under 2 s to go are left out); `--verbose` prints each redraw with its error.
 
 With `--stop-at F` a second run is stopped once F of its epochs are stored, and the bench checks
 that Stop kept every record: the page's "Its N finished records are kept", its records count and
@@ -38,6 +41,7 @@ import contextlib
 import os
 import re
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import threading
@@ -58,6 +62,15 @@ RECORDS = re.compile(r"records so far: (\d+)")
 PERCENT = re.compile(r"(\d+)% of the epochs trained")
 LEFT = re.compile(r"about (\d+) s left")
 KEPT = re.compile(r"Its (\d+) finished records are kept")
+# One process of `--load`: busy, then idle, for random spells (seeded by its argument).
+BUSY = """import random, sys, time
+r = random.Random(int(sys.argv[1]))
+while True:
+    end = time.time() + r.uniform(1.0, 6.0)
+    while time.time() < end:
+        pass
+    time.sleep(r.uniform(0.5, 4.0))
+"""
 
 
 @dataclass
@@ -219,20 +232,23 @@ def report_run(frames: Frames, store: StorePoller, run_id: int, t0: float, cpu: 
     behind, behind_seen, errors, skipped, lines = [], [], [], 0, []
     for r in redraws:
         shown = r.find(RECORDS)
+        left, pct = r.find(LEFT), r.find(PERCENT)
+        real = ended - r.end
+        error = (max(0.0, abs(left - real) - 0.5) / real
+                 if left is not None and real > 0 else None)
         lines.append(f"  {r.start - created:6.2f} s +{r.end - r.start:5.2f} s "
                      f"{'fragment' if r.fragment else 'page    '} shown {shown} store "
-                     f"{store.count_at(run_id, r.start)}: {r.progress} | "
+                     f"{store.count_at(run_id, r.start)}: {r.progress} | real {real:5.1f} s"
+                     + (f", error {error:4.0%}" if error is not None else "") + " | "
                      + next((t.split(" · ", 1)[-1] for t in r.texts if RECORDS.search(t)), ""))
         if shown is None:
             continue
         behind.append(store.count_at(run_id, r.start) - shown)
         behind_seen.append(store.count_at(run_id, r.end) - shown)
-        left, pct = r.find(LEFT), r.find(PERCENT)
-        real = ended - r.end
-        if left is None or pct is None or pct < 10 or real < 2.0:
+        if error is None or pct is None or pct < 10 or real < 2.0:
             skipped += 1
             continue
-        errors.append((max(0.0, abs(left - real) - 0.5) / real, left, real, pct))
+        errors.append((error, left, real, pct))
     draw = sum(r.end - r.start for r in redraws if r.start < ended)
     training = ended - created
     whole = [r for r in frames.runs if r.start >= t0 and r.start < ended and not r.fragment
@@ -286,16 +302,22 @@ def main() -> None:
     parser.add_argument("--stop-at", type=float, default=0.4,
                         help="stop a second run at this fraction of its epochs (0: no)")
     parser.add_argument("--screenshots", type=Path, default=None)
-    parser.add_argument("--verbose", action="store_true", help="print every redraw")
+    parser.add_argument("--load", type=int, default=0,
+                        help="busy loops in other processes while measuring (0: none)")
+    parser.add_argument("--verbose", action="store_true",
+                        help="print every redraw with its time-left error")
     args = parser.parse_args()
     if args.screenshots:
         args.screenshots.mkdir(parents=True, exist_ok=True)
     query = urlencode({"dataset": args.dataset, "hidden": args.hidden, "epochs": args.epochs})
+    loads: list[subprocess.Popen] = []
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
         data = Path(tmp)
         browser = pw.chromium.launch(executable_path=_chromium(), headless=True,
                                      args=CHROMIUM_ARGS)
         try:
+            loads += [subprocess.Popen([sys.executable, "-c", BUSY, str(n)])
+                      for n in range(args.load)]
             with serve(data) as url:
                 page = browser.new_page(viewport={"width": 1400, "height": 3000})
                 frames = Frames(page)
@@ -316,7 +338,12 @@ def main() -> None:
                 page.close()
         finally:
             browser.close()
-    print(f"\n{args.dataset} {args.hidden} sigmoid, {args.epochs} epochs (one record each)")
+            for p in loads:  # only the processes this bench started
+                p.kill()
+                p.wait()
+    print(f"\n{args.dataset} {args.hidden} sigmoid, {args.epochs} epochs (one record each)"
+          + (f"; {args.load} busy loops beside it" if args.load else "")
+          + f"; load average {os.getloadavg()[0]:.1f}")
     print_run(result)
     if args.verbose:
         for line in result["lines"]:
