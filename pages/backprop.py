@@ -67,24 +67,53 @@ ss = st.session_state
 def solve(W, b, x, y, lr, activation, loss, sympy_ready: bool):
     """Trace and three checks for one problem (tuples in, shared read-only out). SymPy's
     gradient of a new shape is not waited for: its checks are pending ("checking…") while
-    core.backprop.checking builds it in the background (see `finish_checks`)."""
+    core.backprop.checking builds it in the background (see `finish_checks`, `checks_arriving`)."""
     trace = trace_step(W, b, x, y, lr, activation, loss)
     return trace, three_checks(trace, wait=False)
 
 
-@st.fragment(run_every=2.0)
-def until_checked(shape: tuple[int, ...], activation: str, loss: str) -> None:
-    """Every two seconds while SymPy builds this shape's gradient (it takes a few): once built,
-    the whole page again, now with the three checks."""
-    if checking.ready(shape, activation, loss):
-        st.rerun()
-    st.caption("⏳ checking… SymPy is differentiating the whole loss for this shape "
-               "(a few seconds, once per server); its checks fill in by themselves.")
+def latest_checks() -> list:
+    """The three checks of the problem on screen as they stand now: SymPy's fill in as soon as
+    its background build is done, whichever run (the page's or a fragment's) asks."""
+    args = ss.solved_args
+    shape = (len(args[2]), *(len(bl) for bl in args[1]))
+    checks = solve(*args, oracle.sympy_ready(shape, args[5], args[6]))[1]
+    ss.live["checks"] = checks  # what a download writes when clicked
+    return checks
+
+
+@st.fragment(run_every=1.5)
+def checks_arriving(names: tuple[str, ...], as_table: bool, caption: bool) -> None:
+    """While SymPy builds this shape's gradient: the checks of `names` re-read every 1.5 s, here,
+    inside the step viewer, never by re-running the whole page (a whole-page re-run at the moment
+    they arrive could swallow a Next clicked in that moment). Shown only while checks were pending
+    at the viewer's last run; its next run shows them directly and this poll stops."""
+    by_name = {c.name: c for c in latest_checks()}
+    shown = [by_name[n] for n in names]
+    if shown and as_table:
+        st.markdown(checks_table(shown))
+    elif shown:
+        three_checks_line(shown[0])
+    if caption and any(c.pending for c in by_name.values()):
+        st.caption("⏳ checking… SymPy is differentiating the whole loss for this shape "
+                   "(a few seconds, once per server); its checks fill in by themselves.")
+
+
+def checks_of(names: list[str], checks: list, as_table: bool, caption: bool = False) -> None:
+    """The checks of some gradients: at once when SymPy's are in, else polled until they are."""
+    if any(c.pending for c in checks):
+        checks_arriving(tuple(names), as_table, caption)
+        return
+    by_name = {c.name: c for c in checks}
+    if names and as_table:
+        st.markdown(checks_table([by_name[n] for n in names]))
+    elif names:
+        three_checks_line(by_name[names[0]])
 
 
 def finish_checks(checks) -> None:
     """A new shape's SymPy gradient (0.5–5 s) is built in the background, never on the way to
-    the numbers, formulas and drawing: this asks for it and waits for it without blocking."""
+    the numbers, formulas and drawing: this asks for it (the step viewer polls for it)."""
     if not any(c.pending for c in checks):
         return
     p = ss.last_good[0].problem
@@ -93,7 +122,6 @@ def finish_checks(checks) -> None:
                    "finite difference are the checks.", icon=":material/warning:")
         return
     checking.request(p.shape, p.activation, p.loss)
-    until_checked(p.shape, p.activation, p.loss)
 
 
 @st.cache_resource(max_entries=8)
@@ -489,6 +517,7 @@ def problem_tables(shape: tuple[int, ...]) -> tuple:
         ready = oracle.sympy_ready((len(x), *(len(bl) for bl in b)), ss.activation, ss.loss)
         trace, checks = solve(W, b, x, y, ss.lr, ss.activation, ss.loss, ready)
         ss.last_good = (trace, checks)
+        ss.solved_args = (W, b, x, y, ss.lr, ss.activation, ss.loss)
     except ValueError as err:
         # A bad entry is shown under its own table; anything else (η, say) at the top.
         text, box = str(err), None
@@ -505,6 +534,7 @@ def problem_tables(shape: tuple[int, ...]) -> tuple:
     if ss.lr > 10:
         st.warning(f"η = {ss.lr:g} is very large: one step will overshoot wildly.")
     ss.current = pf.exercise_of(trace).params
+    ss.live["checks"] = checks
     return trace, checks
 
 
@@ -598,14 +628,14 @@ def answer_row(steps, i: int, marking, is_open: bool) -> None:
     verdict(s, marking.marks[i])
 
 
-def show_step(steps, i: int, checks_by_name: dict, marking) -> None:
+def show_step(steps, i: int, checks: list, marking) -> None:
     s, is_open = steps[i], opened(i, steps, marking)
+    gradient = [s.name] if is_open and s.kind in ("grad_w", "grad_b") else []
     st.markdown(f"**Step {i + 1} of {len(steps)}** · {s.name}")
     # Formula, numbers and value in one aligned block, as in Show all: one element to typeset.
     st.latex(showall.aligned(steps, showall.Block(showall.STAGES[s.kind], s.layer, i, i),
                              [is_open if k == i else False for k in range(len(steps))]))
-    if is_open and s.name in checks_by_name:
-        three_checks_line(checks_by_name[s.name])
+    checks_of(gradient, checks, as_table=False, caption=True)
     answer_row(steps, i, marking, is_open)
 
 
@@ -619,21 +649,21 @@ def checks_table(checks) -> str:
             f"|---|---|---|---|---|\n{rows}")
 
 
-def all_steps(steps, checks_by_name: dict, marking) -> None:
+def all_steps(steps, checks: list, marking) -> None:
     """Every step, one aligned block per stage and layer (core.backprop.showall): each step's
     formula, numbers and value; in Let me try a box for each step still to answer."""
     is_open = [opened(i, steps, marking) for i in range(len(steps))]
     if ss.mode == "show":
         st.caption("Every step at once. To type your own values, go through them one at a "
                    "time (switch “Show all steps” off) or choose Let me try.")
+    gradients = {c.name for c in checks}
+    checks_of([], checks, as_table=True, caption=True)
     for block in showall.blocks(steps):
         with st.container(border=True):
             st.markdown(f"**{block.title}**")
             st.latex(showall.aligned(steps, block, is_open))
-            shown = [checks_by_name[steps[i].name] for i in block.indices
-                     if is_open[i] and steps[i].name in checks_by_name]
-            if shown:
-                st.markdown(checks_table(shown))
+            checks_of([steps[i].name for i in block.indices
+                       if is_open[i] and steps[i].name in gradients], checks, as_table=True)
             if ss.mode == "try":
                 for i in block.indices:
                     if not is_open[i]:
@@ -641,26 +671,27 @@ def all_steps(steps, checks_by_name: dict, marking) -> None:
 
 
 def step_through(trace, checks, marking, show_all: bool) -> None:
-    checks_by_name = {c.name: c for c in checks}
     if show_all:
-        all_steps(trace.steps, checks_by_name, marking)
+        all_steps(trace.steps, checks, marking)
         return
     with st.container(border=True):
-        show_step(trace.steps, ss.step, checks_by_name, marking)
+        show_step(trace.steps, ss.step, checks, marking)
 
 
 @st.fragment
-def step_by_step(trace, checks) -> None:
+def step_by_step(trace) -> None:
     """Previous / Next / Go to / Show all, the step beside the network it lights, and the marks.
     A fragment: a click or an answer here re-runs this part of the page alone, not the tables,
     the derivations and the downloads around it (whose files read the marks when clicked)."""
     marking = ss.live["marking"] = mark_all(trace, ss.answers)
+    checks = latest_checks()  # SymPy's may have come in since the page's run
     show_all = navigation(trace.steps, marking)
     steps_col, drawing_col = st.columns([3, 2])
     with steps_col:
         step_through(trace, checks, marking, show_all)
     network_drawing(trace.problem.shape, trace, marking, drawing_col, show_all)
     check_my_work(trace.steps, marking)
+    all_checks(checks)  # here, not further down: SymPy's column fills in by this fragment's poll
     remember(trace)  # the step and the answers, also after a run of this fragment alone
 
 
@@ -773,7 +804,7 @@ def all_checks(checks) -> None:
     n_agree = sum(c.agree for c in checks)
     with st.expander(f"All {len(checks)} gradients, three ways: {n_agree} agree within 1e-9"):
         # ✓ and ✗ rather than emoji: fonts without colour emoji draw those as empty boxes.
-        st.markdown(checks_table(checks))
+        checks_of([c.name for c in checks], checks, as_table=True)
 
 
 # ----------------------------------------------------------------------------- matrix form
@@ -988,17 +1019,20 @@ def with_marks(make, *args):
     return lambda: make(*args, live["marking"] if in_try else None)
 
 
-def downloads(trace, checks) -> None:
+def downloads(trace) -> None:
     st.subheader("Download")
     origin = describe(ss.origin).replace("`", "")
     d1, d2, d3, d4 = st.columns(4)
     # Written when clicked, not on every re-run: most runs never download.
-    d1.download_button("Markdown (with LaTeX)", with_marks(derivation.markdown, trace, checks,
-                                                           NOTE),
+    # The checks as they stand at the click: SymPy's may have come in since this run.
+    live = ss.live
+    d1.download_button("Markdown (with LaTeX)",
+                       with_marks(lambda m: derivation.markdown(trace, live["checks"], NOTE, m)),
                        "backprop_step.md", "text/markdown", width="stretch", on_click="ignore")
     d2.download_button("LaTeX (.tex, compiles with pdflatex)",
-                       with_marks(derivation.tex, trace, checks, NOTE), "backprop_step.tex",
-                       "application/x-tex", width="stretch", on_click="ignore")
+                       with_marks(lambda m: derivation.tex(trace, live["checks"], NOTE, m)),
+                       "backprop_step.tex", "application/x-tex", width="stretch",
+                       on_click="ignore")
     d3.download_button("Problem and trace (.json)", with_marks(pf.trace_json, trace, origin),
                        "backprop_problem.json", "application/json", width="stretch",
                        on_click="ignore")
@@ -1087,13 +1121,12 @@ if ss.view == "matrix":
     network_drawing(shape, trace, ss.live["marking"], st.container(), show_all=True)
     matrix_form(trace)
 else:
-    step_by_step(trace, checks)
+    step_by_step(trace)
     w11_in_full(trace, unit_names(shape))
     delta_rule()
-    all_checks(checks)
 paste_a_problem()
 share_link(trace)
-downloads(trace, checks)
+downloads(trace)
 worksheets_for_a_class(trace)
 remember(trace)
 finish_checks(checks)

@@ -4,18 +4,23 @@
 (core.backprop.oracle caches it for the server's life). The page shows the numbers, formulas and
 drawing at once, asks for the build here, and fills the SymPy checks in once `ready` says so.
 
-One worker thread builds one gradient at a time, the most recently asked first, and only once
-it has been asked for `SETTLE_S` seconds: a student who clicks through four shapes gets the one
-on screen, not the three they passed (a build cannot be stopped once started, and it shares the
-interpreter with the page's own runs).
+One worker thread hands one gradient at a time, the most recently asked first, and only once it
+has been asked for `SETTLE_S` seconds, to a worker *process* (spawned once, below the server in
+CPU priority): a student who clicks through four shapes gets the one on screen, not the three
+they passed. The diff runs in that process because SymPy in a thread of the server holds the
+interpreter lock: the page's own runs (the next shape, a Next) took 2–3x longer meanwhile. The
+process sends back the gradient's Python source, which is compiled here (`oracle.install_gradient`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import multiprocessing as mp
 import os
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from core.backprop import oracle
 
@@ -26,6 +31,7 @@ _wanted: dict[Key, float] = {}  # asked for and not built yet: when first asked
 _failed: dict[Key, str] = {}  # could not be built: why
 _cond = threading.Condition()
 _worker: threading.Thread | None = None
+_pool: ProcessPoolExecutor | None = None
 
 
 def _key(shape, activation: str, loss: str) -> Key:
@@ -57,11 +63,27 @@ def request(shape, activation: str, loss: str) -> None:
         _cond.notify()
 
 
-def _work() -> None:
-    # Below the server's own threads in CPU priority (Linux: a thread id is a PRIO_PROCESS
-    # target of its own), so that the page and the browser on the same cores keep up.
+def _lower_priority() -> None:
+    # Below the server in CPU priority, so that the page and the browser keep up meanwhile.
     with contextlib.suppress(OSError, AttributeError):
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        os.setpriority(os.PRIO_PROCESS, 0, 10)
+
+
+def _build(key: Key) -> None:
+    """SymPy's gradient of `key` built in the worker process, compiled and installed here."""
+    global _pool
+    if _pool is None:
+        _pool = ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"),
+                                    initializer=_lower_priority)
+    try:
+        source = _pool.submit(oracle.sympy_gradient_source, *key).result()
+    except BrokenProcessPool:  # the process died (killed, out of memory): start a new one
+        _pool = None
+        raise
+    oracle.install_gradient(*key, source)
+
+
+def _work() -> None:
     while True:
         with _cond:
             while True:
@@ -73,7 +95,7 @@ def _work() -> None:
                     break
                 _cond.wait(SETTLE_S - age)  # a newer shape may come meanwhile
         try:
-            oracle.sympy_gradient_fn(*key)
+            _build(key)
         except Exception as err:  # noqa: BLE001 - any failure is shown on the page, not lost
             _failed[key] = f"{type(err).__name__}: {err}"
         with _cond:

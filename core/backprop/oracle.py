@@ -8,7 +8,9 @@ whether that takes only a few seconds. The finite difference needs only the NumP
 
 from __future__ import annotations
 
+import inspect
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -105,7 +107,7 @@ def sym_loss(shape: Shape, activation: str, loss: str) -> sp.Expr:
     return -sum(yk * sp.log(ak) for yk, ak in zip(s.y, a, strict=True))
 
 
-_BUILT: set[tuple[Shape, str, str]] = set()  # what sympy_gradient_fn holds ready
+_BUILT: dict[tuple[Shape, str, str], Callable] = {}  # what sympy_gradient_fn holds ready
 
 
 def sympy_ready(shape: Shape, activation: str, loss: str) -> bool:
@@ -113,20 +115,45 @@ def sympy_ready(shape: Shape, activation: str, loss: str) -> bool:
     return (tuple(shape), activation, loss) in _BUILT
 
 
-@lru_cache(maxsize=32)
-def sympy_gradient_fn(shape: Shape, activation: str, loss: str):
-    """Compiled ∇L from `sympy.diff` of the whole loss, built once per (shape, f, loss).
-
-    Returns g(params, x, y) -> flat gradient, params in `Symbols.params()` order.
-    """
+def sympy_gradient_source(shape: Shape, activation: str, loss: str) -> str:
+    """Python source of ∇L from `sympy.diff` of the whole loss: `def _lambdifygenerated(params,
+    x, y)` returning the flat gradient, params in `Symbols.params()` order. The slow part (the
+    diff, the common subexpressions); plain text, so another process can do it (checking.py)."""
     s = symbols(shape)
     L = sym_loss(shape, activation, loss)
     params = s.params()
     grads = [sp.diff(L, q) for q in params]
     # Plain-float `math` code: the inputs are scalars, and NumPy's select() rejects Python bools.
     fn = sp.lambdify([params, list(s.x), list(s.y)], grads, modules="math", cse=True)
-    _BUILT.add((tuple(shape), activation, loss))
+    return inspect.getsource(fn)
+
+
+@lru_cache(maxsize=1)
+def _namespace() -> dict:
+    """The globals lambdify gives `math` code (math's functions, Abs, builtins …)."""
+    return dict(sp.lambdify([], 0, modules="math").__globals__)
+
+
+def install_gradient(shape: Shape, activation: str, loss: str, source: str) -> Callable:
+    """Compile `sympy_gradient_source`'s text (ours, never a user's) and hold it ready."""
+    namespace = dict(_namespace())
+    exec(compile(source, f"<sympy gradient {shape} {activation} {loss}>", "exec"),  # noqa: S102
+         namespace)
+    fn = namespace["_lambdifygenerated"]
+    _BUILT[(tuple(shape), activation, loss)] = fn
     return fn
+
+
+def sympy_gradient_fn(shape: Shape, activation: str, loss: str) -> Callable:
+    """Compiled ∇L from `sympy.diff` of the whole loss, built once per (shape, f, loss) (here,
+    unless core.backprop.checking has installed it from its worker process).
+
+    Returns g(params, x, y) -> flat gradient, params in `Symbols.params()` order.
+    """
+    key = (tuple(shape), activation, loss)
+    if key not in _BUILT:
+        install_gradient(*key, sympy_gradient_source(*key))
+    return _BUILT[key]
 
 
 def flat(W, b) -> list[float]:

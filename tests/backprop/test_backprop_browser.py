@@ -19,12 +19,8 @@ def test_step_to_w11_update_and_see_formula(page, app_url, goto, wait_app,
     page.locator('svg[aria-label="The network"]').first.wait_for(timeout=90_000)
     # Two clicks on Next, then jump to the update of w11 with the step picker.
     expect(page.get_by_text("Step 1 of 41")).to_be_visible(timeout=30_000)
-    # On a fresh server SymPy is still differentiating this shape, and when it is done the page
-    # re-runs as a whole; a click landing in that same moment can be lost (a known race of the
-    # "checking…" poll, see README), so the steps are clicked once the checks are in.
-    expect(page.get_by_text("SymPy is differentiating the whole loss")).to_have_count(
-        0, timeout=90_000)
-    wait_app(page)
+    # On a fresh server SymPy may still be differentiating this shape: the step viewer polls for
+    # its checks itself, so the steps are clicked at once (no click is lost when they arrive).
     for n in (2, 3):
         page.get_by_role("button", name="Next ▶").click()
         expect(page.get_by_text(f"Step {n} of 41")).to_be_visible(timeout=30_000)
@@ -77,9 +73,7 @@ def test_work_the_homework_in_let_me_try_with_a_reload_in_the_middle(
         page, app_url, goto, wait_app, homework_trace, screenshot_dir) -> None:
     steps = homework_trace.steps
     goto(page, app_url + "/backprop?mode=try", "Backprop by hand")
-    # On a fresh server SymPy checks the shape in the background, then the page reruns.
-    expect(page.get_by_text("SymPy is differentiating the whole loss")).to_have_count(
-        0, timeout=90_000)
+    # On a fresh server SymPy checks the shape in the background meanwhile; answers go in at once.
     wait_app(page, timeout=60_000)
     main = page.locator('[data-testid="stMain"]')
     answer = main.locator('[data-testid="stTextInput"] input').first
