@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from core.mlp.eta import Mark, seconds_left
+from core.mlp.eta import Mark, cpu_share, seconds_left
 from core.mlp.records import Record
 from core.mlp.status import ENDED, RunStatus, to_stored
 
@@ -33,6 +33,8 @@ __all__ = ["Trainable", "record_run", "LiveRun", "RunJob", "ENDED", "single_blas
 # Seconds between heartbeats of a training run (`RunStore.beat`), records aside: well inside the
 # store's STALE_AFTER_S, so only a dead trainer is ever taken for one.
 HEARTBEAT_S = 5.0
+# Below this share of a core (core.mlp.eta.cpu_share) the progress line says the machine is busy.
+SLOW_SHARE = 0.7
 
 
 def limit_blas_threads(n: int = 1) -> None:
@@ -148,12 +150,18 @@ class LiveRun:
         self.cpu.append(float(record.get("elapsed") or 0.0) if cpu is None else cpu)
         self.last_at = time.time()
 
+    def marks(self) -> list[Mark]:
+        return [Mark(float(r.get("epoch") or 0.0), float(r.get("elapsed") or 0.0), c)
+                for r, c in zip(self.records, self.cpu, strict=False)]
+
     def seconds_left(self, epochs_left: float) -> float | None:
         """`core.mlp.eta.seconds_left` of this run's records, less the time since the last."""
-        marks = [Mark(float(r.get("epoch") or 0.0), float(r.get("elapsed") or 0.0), c)
-                 for r, c in zip(self.records, self.cpu, strict=False)]
         since = time.time() - (self.last_at or time.time())
-        return seconds_left(marks, epochs_left, since)
+        return seconds_left(self.marks(), epochs_left, since)
+
+    def share(self) -> float | None:
+        """The share of a core its training thread has had (`core.mlp.eta.cpu_share`)."""
+        return cpu_share(self.marks())
 
 
 class RunJob:
@@ -236,9 +244,8 @@ class RunJob:
 
         A finished run counts all its epochs, a stopped or diverged one the epochs it made.
         Time left is `core.mlp.eta.seconds_left` of the latest run's records for every epoch
-        still to go: its recent CPU cost per epoch over the CPU share it has been getting, so
-        the job's start (data loading), a slow first epoch and a burst of load elsewhere do
-        not swing it.
+        still to go: its pace over its steady records, so the job's start (data loading), a
+        slow first epoch and a burst of load elsewhere do not swing it.
         """
         total = sum(_epochs(r.config) for r in self.runs) or 1.0
         done = 0.0
@@ -254,7 +261,8 @@ class RunJob:
         return done / total, (latest.seconds_left(total - done) if latest is not None else None)
 
     def progress_text(self) -> str:
-        """"40% of the epochs trained · 1 of 3 runs ended · about 12 s left"."""
+        """"40% of the epochs trained · 1 of 3 runs ended · about 12 s left", and when other
+        jobs hold the cores, "(it has had 12% of a core: the machine is busy)"."""
         frac, left = self.progress()
         text = f"{frac:.0%} of the epochs trained"
         queued = next((r for r in self.runs if r.status == RunStatus.QUEUED), None)
@@ -269,6 +277,10 @@ class RunJob:
             text += f" · {ended} of {len(self.runs)} runs ended"
         if left is not None and not self.done:
             text += f" · about {left:.0f} s left"
+            latest = next((r for r in reversed(self.runs) if r.records), None)
+            share = latest.share() if latest is not None else None
+            if share is not None and share < SLOW_SHARE:  # say why it is slow: other jobs
+                text += f" (it has had {share:.0%} of a core: the machine is busy)"
         return text
 
     def outcomes(self) -> list[tuple[str, str]]:

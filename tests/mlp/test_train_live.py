@@ -17,30 +17,28 @@ from core.mlp.runstore import RunStore
 from core.mlp.status import RunStatus
 
 
-def test_a_run_without_cpu_clocks_estimates_from_its_wall_clock() -> None:
-    """Records that came without the training thread's CPU time (a test, an old worker) are
-    taken as a core of its own: ten epochs at 1 s each, then twenty at 0.2 s, 70 epochs to go.
-    c is the median of the last ten intervals, 0.2 s; s = 1: 70 · 0.2 = 14 s."""
-    live = LiveRun("r", SimpleNamespace(epochs=100))
-    for epoch in range(1, 11):
-        live.add({"epoch": float(epoch), "elapsed": float(epoch)})
-    for epoch in range(11, 31):
-        live.add({"epoch": float(epoch), "elapsed": 10 + (epoch - 10) * 0.2})
-    live.last_at = time.time()
-    assert live.seconds_left(70) == pytest.approx(14.0, abs=0.01)
-
-
-def test_a_run_with_cpu_clocks_divides_its_cost_by_its_share() -> None:
-    """Epochs of 0.25 CPU s that took 1 s each (a quarter of a core): 40 epochs to go,
-    40 · 0.25 / 0.25 = 40 s; one record alone is no estimate yet."""
+def test_a_run_estimates_from_its_steady_records_and_says_its_share_of_a_core() -> None:
+    """Epochs of 0.25 CPU s that took 1 s each (a quarter of a core), records 1 to 20: the
+    steady run (records 2 to 20) is 18 epochs in 18 s, so 40 epochs to go take 40 s; the run
+    has had 25 % of a core. One record alone is no estimate yet."""
     live = LiveRun("r", SimpleNamespace(epochs=100))
     for epoch in range(1, 21):
         live.add({"epoch": float(epoch), "elapsed": float(epoch)}, cpu=100 + epoch / 4)
     live.last_at = time.time()
     assert live.seconds_left(40) == pytest.approx(40.0, abs=0.01)
+    assert live.share() == pytest.approx(0.25)
     alone = LiveRun("r", SimpleNamespace(epochs=100))
     alone.add({"epoch": 1.0, "elapsed": 1.0}, cpu=5.0)
-    assert alone.seconds_left(99) is None
+    assert alone.seconds_left(99) is None and alone.share() is None
+
+
+def test_records_without_cpu_clocks_count_as_a_core_of_their_own() -> None:
+    """Records that came without the training thread's CPU time (a test, an old worker): their
+    wall clock stands in, so the share is 1 and the page says nothing of the load."""
+    live = LiveRun("r", SimpleNamespace(epochs=100))
+    for epoch in range(1, 11):
+        live.add({"epoch": float(epoch), "elapsed": epoch / 2})
+    assert live.share() == pytest.approx(1.0)
 
 
 def test_a_redraw_reads_the_store_when_the_pipe_lags(run_store: RunStore) -> None:
