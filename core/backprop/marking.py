@@ -34,7 +34,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
@@ -111,24 +111,28 @@ class _Printer(PythonCodePrinter):
         return self.args[expr]
 
 
+def _inputs(t: StepTemplate) -> list[sp.Symbol]:
+    """The symbols of a step's right-hand side, in the order its function takes them."""
+    return sorted(t.rhs.free_symbols, key=lambda s: s.name)
+
+
 @lru_cache(maxsize=64)
 def _functions(shape: tuple[int, ...], activation: str, loss: str
-               ) -> tuple[tuple[tuple[str, ...], Callable[..., float]], ...]:
-    """Each step's right-hand side as a plain-float function of its inputs' keys (math module).
+               ) -> tuple[Callable[..., float], ...]:
+    """Each step's right-hand side as a plain-float function of its `_inputs` (math module).
 
-    Printed and compiled together, once per shape: `sympy.lambdify` took ~6 ms a formula, most of
-    it building a namespace and compiling each on its own, which a new shape paid on the way to
-    the page (17 formulas of a 3-3-2 net, ~220 ms); printing is ~0.3 ms a formula."""
-    lines, keys = [], []
+    Printed and compiled together, once per shape, and only once a step needs evaluating (a
+    typed answer): `sympy.lambdify` took ~6 ms a formula, most of it building a namespace and
+    compiling each on its own, which a new shape paid on the way to the page (17 formulas of a
+    3-3-2 net, ~220 ms); printing is ~0.3 ms a formula."""
+    lines = []
     for n, t in enumerate(step_templates(shape, activation, loss)):
-        syms = sorted(t.rhs.free_symbols, key=lambda s: s.name)
-        names = {s: f"a{i}" for i, s in enumerate(syms)}
+        names = {s: f"a{i}" for i, s in enumerate(_inputs(t))}
         lines.append(f"def f{n}({', '.join(names.values())}):\n"
                      f"    return {_Printer(names).doprint(t.rhs)}\n")
-        keys.append(tuple(s.name for s in syms))
     namespace = dict(vars(math))
     exec(compile("".join(lines), f"<step formulas {shape}>", "exec"), namespace)  # noqa: S102
-    return tuple((k, namespace[f"f{n}"]) for n, k in enumerate(keys))
+    return tuple(namespace[f"f{n}"] for n in range(len(lines)))
 
 
 def _evaluate(fn: Callable[..., float], args: list[float]) -> float:
@@ -141,11 +145,16 @@ def _evaluate(fn: Callable[..., float], args: list[float]) -> float:
 class _Step:
     """One template with its formula, evaluated at the machine's or the student's numbers."""
 
-    def __init__(self, t: StepTemplate, function: tuple[tuple[str, ...], Callable]) -> None:
+    def __init__(self, t: StepTemplate, functions: Callable[[], tuple[Callable, ...]],
+                 index: int) -> None:
         self.t = t
-        self.keys, self.fn = function
+        self.keys = tuple(s.name for s in _inputs(t))
+        self._functions, self._index = functions, index
         self.update = t.kind in UPDATES
         self.param = t.key.replace("nw", "w", 1).replace("nb", "b", 1) if self.update else ""
+
+    def fn(self, *args: float) -> float:
+        return self._functions()[self._index](*args)
 
     def value(self, vals: Mapping[str, float]) -> float:
         return _evaluate(self.fn, [vals[k] for k in self.keys])
@@ -215,14 +224,14 @@ def mark_all(trace: Trace, answers: Mapping[str, object]) -> Marking:
     """Mark every step of `trace.steps` in order from `answers` (step name → typed text)."""
     p = trace.problem
     templates = step_templates(p.shape, p.activation, p.loss)
-    functions = _functions(p.shape, p.activation, p.loss)
+    functions = partial(_functions, p.shape, p.activation, p.loss)
     machine = machine_values(trace)
     own = dict(machine)  # the student's numbers where readable, the machine's elsewhere
     marks: list[Mark] = []
     first_wrong = None
     for idx, (t, s) in enumerate(zip(templates, trace.steps, strict=True)):
         text, answer, problem = read_answer(answers.get(s.name))
-        step = _Step(t, functions[idx])
+        step = _Step(t, functions, idx)
         typed_inputs = any(own[k] != machine[k] for k in step.keys)
         expected = step.value(own) if typed_inputs else s.value
         if answer is None:
