@@ -510,14 +510,16 @@ def parameters_and_data(config: TrainConfig | None, errors: list[str]) -> None:
         formula = param_formula(sizes)
         st.markdown("**Parameters** — weights $d_{l-1}\\cdot d_l$ plus biases $d_l$ per layer:")
         st.latex(formula_tex(formula))
-        st.caption(f"layers {' → '.join(str(s) for s in sizes)}: {formula}")
+        # One caption of two lines: every element here is sent again at each change of a box.
+        caption = f"layers {' → '.join(str(s) for s in sizes)}: {formula}"
         try:
             need = check_config(config, data.n_features, data.n_classes)
             size = f"{need / 2**20:,.1f} MB" if need >= 2**20 else f"{need / 2**10:,.0f} KB"
-            st.caption(f"Memory to train it with {config.optimizer}: about {size} of the "
-                       f"{memory_budget_mb():,} MB budget (HANDPROP_MEMORY_MB sets it).")
+            caption += (f"  \nMemory to train it with {config.optimizer}: about {size} of the "
+                        f"{memory_budget_mb():,} MB budget (HANDPROP_MEMORY_MB sets it).")
         except ValueError as exc:
             errors.append(str(exc))
+        st.caption(caption)
         st.markdown(describe_data(data))
     for message in errors:
         st.error(message)
@@ -553,14 +555,15 @@ def network_form() -> None:
 def train_buttons(errors: list[str]) -> None:
     """Train (disabled while the form has a problem or a run trains) and Stop."""
     running = job() is not None and not job().done
-    b1, b2, b3 = st.columns([1, 1, 4])
-    b1.button("Train", key="train", type="primary", on_click=start_from_form,
-              disabled=running or bool(errors))
-    b2.button("Stop", key="stop", on_click=stop, disabled=not running)
+    # One row, not three columns: a form change re-sends every block of the fragment.
+    with st.container(horizontal=True, vertical_alignment="center"):
+        st.button("Train", key="train", type="primary", on_click=start_from_form,
+                  disabled=running or bool(errors))
+        st.button("Stop", key="stop", on_click=stop, disabled=not running)
+        if ss.get("preset_note"):
+            st.caption(ss["preset_note"])
     if ss.get("train_error"):
         st.error(ss["train_error"])
-    if ss.get("preset_note"):
-        b3.caption(ss["preset_note"])
 
 
 def training() -> None:
