@@ -8,9 +8,12 @@ verdicts from `core.softmax.digest`, without importing SymPy: until they exist a
 built them (`core.softmax.live_oracles`).
 
 Drawn cheaply on purpose (the browser's time is most of a visit): each proof is one Markdown
-element, its lines and verdicts together; tables are Markdown (no pandas or Arrow); what SymPy
-checked, line by line, typesets only when asked for. (About 360 lines: three proofs, the
-overflow, the Jacobian and the gradient live, each a named section called in order.)
+element, its lines and verdicts together; tables are Markdown (no pandas or Arrow); prose math
+that reads as well in Unicode is Unicode; the overflow demo (which opens by itself when the
+naive softmax breaks), the heat maps, the gradient and the wrong line run when their toggle is
+on, so that the first visit needs neither SymPy nor more than one chart; proofs the browser has
+not scrolled to are not laid out (`content-visibility: auto`). (About 380 lines: three proofs,
+the overflow, the Jacobian and the gradient live, each a named section called in order.)
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from core.softmax.numerics import (
     cross_entropy_grad,
     float32_rounding,
     naive_breakdown,
+    naive_fails,
     one_hot,
     overflow_threshold,
     parse_score,
@@ -47,12 +51,18 @@ PRESETS = {"[1, 2, 3]": ["1", "2", "3"], "[1000, 1001, 1002]": ["1000", "1001", 
 SHIFT_MIN, SHIFT_MAX = -1000.0, 1000.0
 CHECKING = ":gray-badge[⏳ SymPy is checking this line…]"
 DIFFERENTIATING = "⏳ SymPy is differentiating the definition (once per server)…"
+# Off-screen proofs skip style, layout and paint until scrolled to: most of a visit's browser time
+# is their typeset math (about 75 nodes per formula). `auto` keeps the size once drawn.
+LAZY_DRAWING = ("<style>[data-testid='stMainBlockContainer'] "
+                "[data-testid='stElementContainer']:has(.katex-display)"
+                "{content-visibility:auto;contain-intrinsic-size:auto 900px}</style>")
 NAIVE, SHIFTED, LSE = ("naive: exp(s) / Σ exp(s)", "max-shifted: exp(s − m) / Σ exp(s − m)",
                        "log-sum-exp: exp(s − logsumexp(s))")
 
 
 # ---------------------------------------------------------------- the lesson's sections
 def introduction() -> None:
+    st.html(LAZY_DRAWING)  # style only: Streamlit puts it in the page's head, not its flow
     st.title("Softmax proofs")
     st.markdown(
         "Softmax turns K scores into K probabilities. Three facts about it carry every "
@@ -144,25 +154,30 @@ def shift_alive(scores: np.ndarray) -> np.ndarray:
 
 
 def overflow(shifted: np.ndarray) -> None:
-    """Why proof 1 matters: the naive softmax breaks in float32 and float64, the shifted one not."""
+    """Why proof 1 matters: the naive softmax breaks in float32 and float64, the shifted one not.
+    The demo runs when asked for, and by itself when the naive softmax breaks on s + c."""
     st.header("Why it matters: overflow")
     st.markdown(
-        "Straight from the definition, $e^{s_k} / \\sum_i e^{s_i}$ breaks in two ways:\n"
-        "1. **A term overflows.** $e^{s}$ is `inf` once a score passes "
-        "$\\log(\\text{largest float})$ (88.72 in float32, 709.78 in float64), and "
-        "`inf / inf = nan`: you see it.\n"
-        "2. **Only the sum overflows, silently.** Every $e^{s_k}$ fits, but their sum does not: "
-        "then every $p_k$ is `finite / inf = 0`, and the naive softmax returns zeros without a "
+        "Straight from the definition, pₖ = exp(sₖ) / Σᵢ exp(sᵢ) breaks in two ways:\n"
+        "1. **A term overflows.** exp(s) is `inf` once a score passes log(largest float) "
+        "(88.72 in float32, 709.78 in float64), and `inf / inf = nan`: you see it.\n"
+        "2. **Only the sum overflows, silently.** Every exp(sₖ) fits, but their sum does not: "
+        "then every pₖ is `finite / inf = 0`, and the naive softmax returns zeros without a "
         "single `nan` to warn you. In float32, [88.7, 88.7, 0] gives [0, 0, 0]: "
-        "$e^{88.7} \\approx 3.3\\times 10^{38}$ fits below float32's largest "
-        "$3.4\\times 10^{38}$, twice that does not.\n\n"
-        "Proof 1 lets us subtract $m = \\max_i s_i$ first, so every exponent is $\\le 0$ and one "
-        "term of the sum is exactly 1: neither can happen. The same trick gives the log-sum-exp "
-        "form. Below: the scores $\\mathbf{s} + c$ from above; try [1000, 1001, 1002] or "
-        "[88.7, 88.7, 0], or slide $c$ past 88.7 (float32) or 709.78 (float64).\n\n"
-        r"$$p_k = \frac{e^{s_k - m}}{\sum_i e^{s_i - m}},\qquad "
-        r"\log\sum_i e^{s_i} = m + \log\sum_i e^{s_i - m},\qquad "
-        r"p_k = \exp\Big(s_k - \log\sum_i e^{s_i}\Big)$$")
+        "exp(88.7) ≈ 3.3 × 10³⁸ fits below float32's largest 3.4 × 10³⁸, twice that does not.\n\n"
+        "Proof 1 lets us subtract m = maxᵢ sᵢ first, so every exponent is ≤ 0 and one term of "
+        "the sum is exactly 1: neither can happen. The same trick gives the log-sum-exp form. "
+        "The demo takes the scores s + c from above: try [1000, 1001, 1002] or [88.7, 88.7, 0], "
+        "or slide c past 88.7 (float32) or 709.78 (float64), and it opens by itself.")
+    fails = naive_fails(shifted)
+    if not st.toggle("Show the naive, max-shifted and log-sum-exp softmax of s + c in float32 "
+                     "and float64", key="sm_overflow") and not fails:
+        return
+    if fails and not ss.sm_overflow:
+        st.caption("Shown because the naive softmax breaks on these scores.")
+    st.markdown(r"$$p_k = \frac{e^{s_k - m}}{\sum_i e^{s_i - m}},\qquad "
+                r"\log\sum_i e^{s_i} = m + \log\sum_i e^{s_i - m},\qquad "
+                r"p_k = \exp\Big(s_k - \log\sum_i e^{s_i}\Big)$$")
     col32, col64 = st.columns(2)
     with col32:
         lse32 = overflow_column(shifted, np.float32)
@@ -172,10 +187,12 @@ def overflow(shifted: np.ndarray) -> None:
 
 
 def jacobian_alive(scores: np.ndarray) -> None:
-    st.markdown("**Alive.** The Jacobian at your scores: SymPy differentiates the definition, "
-                "evaluated at $\\mathbf{s} - \\max \\mathbf{s}$ (allowed by proof 1), beside "
-                "$\\operatorname{diag}(\\mathbf{p}) - \\mathbf{p}\\mathbf{p}^\\top$ computed "
-                "directly.")
+    if not st.toggle("**Alive.** The Jacobian at your scores as heat maps: SymPy's derivative "
+                     "beside diag(p) − ppᵀ", key="sm_jacobian"):
+        return
+    st.markdown("SymPy differentiates the definition, evaluated at $\\mathbf{s} - \\max "
+                "\\mathbf{s}$ (allowed by proof 1), beside $\\operatorname{diag}(\\mathbf{p}) - "
+                "\\mathbf{p}\\mathbf{p}^\\top$ computed directly.")
     oracles = live_oracles()
     by_formula = softmax_jacobian(softmax(scores))
     left, right = st.columns(2)
@@ -193,7 +210,9 @@ def jacobian_alive(scores: np.ndarray) -> None:
 
 
 def gradient_alive(scores: np.ndarray) -> None:
-    st.markdown("**Alive.** Pick the target class: the gradient is $\\mathbf{p} - \\mathbf{t}$.")
+    if not st.toggle("**Alive.** The gradient p − t for a target class you pick, beside SymPy's",
+                     key="sm_gradient"):
+        return
     if ss.get("sm_target", 1) > scores.size:
         ss.sm_target = 1
     pick, _ = st.columns([1, 3])
@@ -218,6 +237,8 @@ def wrong_line(shown: Shown) -> None:
     st.markdown("Pick a slip students make: it replaces one line of a proof above and the same "
                 "checks run on it. A wrong line fails the exact check for every K; for symbolic K "
                 "SymPy can only say *not decided*, never a pass.")
+    if not st.toggle("Show a wrong line and its checks", key="sm_wrong"):
+        return
     pick, _ = st.columns([2, 3])
     index = pick.selectbox(
         "wrong line", range(len(shown.mistakes)), key="sm_mistake",
@@ -232,10 +253,10 @@ def wrong_line(shown: Shown) -> None:
                      f"$$\n{mistake.latex}\n$$")
 
 
-def until_checked(shown: Shown) -> None:
-    """While SymPy is still at work in the background, look again every second."""
+def until_checked() -> None:
+    """While SymPy is still at work on something shown, look again every second."""
     check_ahead()  # after the page is on its way: a no-op once started or done
-    if not (shown.checked and live_oracles()):
+    if sympy_pending():
         waiting()
 
 
@@ -245,10 +266,16 @@ def the_proofs() -> Shown:
     return load() or from_results()
 
 
+def sympy_pending() -> bool:
+    """Verdicts not yet checked, or a live part that is on but has no SymPy oracle yet."""
+    wants_oracles = ss.get("sm_jacobian") or ss.get("sm_gradient")
+    return not the_proofs().checked or bool(wants_oracles and live_oracles() is None)
+
+
 @st.fragment(run_every=1.0)
 def waiting() -> None:
-    if the_proofs().checked and live_oracles():
-        st.rerun()  # the whole page, now with every verdict and oracle
+    if not sympy_pending():
+        st.rerun()  # the whole page, now with every verdict and oracle asked for
     st.caption("⏳ SymPy is checking the proofs in the background (once per server)…")
 
 
@@ -358,4 +385,4 @@ jacobian_alive(scores)
 proof(shown, "cross_entropy")
 gradient_alive(scores)
 wrong_line(shown)
-until_checked(shown)
+until_checked()

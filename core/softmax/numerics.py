@@ -34,6 +34,7 @@ __all__ = [
     "one_hot",
     "three_ways",
     "naive_breakdown",
+    "naive_fails",
     "float32_rounding",
     "parse_score",
 ]
@@ -192,6 +193,14 @@ def naive_breakdown(s: ArrayLike, dtype: type) -> str | None:
                 f"(scores below about {float(np.log(np.finfo(dtype).smallest_subnormal)):.1f}), "
                 "and 0 / 0 = nan.")
     return None
+
+
+def naive_fails(s: ArrayLike) -> bool:
+    """True when the naive softmax of `s` breaks in float32 or float64 (`naive_breakdown` has a
+    sentence for it), or the scores do not even fit in float32: the overflow demo's cases."""
+    with np.errstate(over="ignore"):
+        fits32 = bool(np.isfinite(np.asarray(s, dtype=np.float64).astype(np.float32)).all())
+    return not fits32 or any(naive_breakdown(s, d) is not None for d in (np.float32, np.float64))
 
 
 def float32_rounding(lse: float | None) -> str:

@@ -81,8 +81,10 @@ def test_the_key_follows_the_code_that_decides_the_checks() -> None:
 
 def test_the_first_run_with_the_digest_on_disk_imports_neither_sympy_nor_pandas(shown,
                                                                                tmp_path) -> None:
-    """What a fresh server pays on its first Softmax visit: the page from the digest, the live
-    oracles "differentiating…" (the background thread, held back here, builds them)."""
+    """What a fresh server pays on its first Softmax visit: the page from the digest, complete in
+    that one run (nothing on by default waits for SymPy, so no second run follows); the live
+    oracles, once turned on, say "differentiating…" (the background thread, held back here,
+    builds them)."""
     digest.write(shown, tmp_path)
     script = textwrap.dedent(f"""
         import os, sys, threading
@@ -98,6 +100,8 @@ def test_the_first_run_with_the_digest_on_disk_imports_neither_sympy_nor_pandas(
         text = "\\n".join(m.value for m in at.markdown)
         assert "checking this line" not in text and ":green-badge[✓ symbolic K]" in text, text
         assert len(at.get("download_button")) == 6
+        assert not any("in the background" in c.value for c in at.caption), "no waiting rerun"
+        at.toggle(key="sm_jacobian").set_value(True).run()
         assert any("differentiating" in i.value for i in at.info)
         print(sorted(m for m in ("sympy", "pandas", "pyarrow", "altair") if m in sys.modules))
     """)

@@ -13,6 +13,7 @@ from core.softmax.numerics import (
     log_softmax,
     logsumexp,
     naive_breakdown,
+    naive_fails,
     one_hot,
     overflow_threshold,
     parse_score,
@@ -184,6 +185,19 @@ def test_naive_breakdown_names_each_way_the_definition_fails(scores, dtype, naiv
                                           ([1.0, 1e308], np.float32)])  # not even storable
 def test_naive_breakdown_is_none_where_the_definition_works(scores, dtype) -> None:
     assert naive_breakdown(scores, dtype) is None
+
+
+@pytest.mark.parametrize("scores,fails", [
+    ([1.0, 2.0, 3.0], False), ([88.0, 0.0], False),  # e^88 = 1.65e38 fits float32 (3.4e38)
+    ([-700.0, 0.0], False),  # one term underflows, the sum does not
+    ([1000.0, 1001.0, 1002.0], True),  # e^1000 is inf in both
+    ([88.7, 88.7, 0.0], True),  # float32 only: the sum 6.6e38 overflows
+    ([-110.0, -111.0], True),  # float32 only: every term underflows (below -103.3)
+    ([1.0, 1e308], True)])  # float64 overflows, and float32 cannot even store 1e308
+def test_naive_fails_is_the_overflow_demos_cases(scores, fails) -> None:
+    assert naive_fails(scores) is fails
+    said = [naive_breakdown(scores, d) for d in (np.float32, np.float64)]
+    assert fails == (any(said) or not np.isfinite(np.float32(max(scores))))
 
 
 def test_float32_rounding_sentence() -> None:

@@ -72,6 +72,14 @@ def marks(spec: dict) -> list[str]:
     return [m["type"] if isinstance(m, dict) else m for m in (layer["mark"] for layer in layers)]
 
 
+def turn_on(app, *keys: str):
+    """The live parts that run only on demand (the overflow demo also by itself when the naive
+    softmax breaks): sm_overflow, sm_jacobian, sm_gradient, sm_wrong."""
+    for key in keys:
+        app.toggle(key=key).set_value(True)
+    return app.run()
+
+
 def overflow_warnings(app) -> str:
     return " ".join(w.value for w in app.warning if w.value.startswith("The naive softmax"))
 
@@ -86,16 +94,43 @@ def test_renders_all_three_proofs_with_badges_and_charts(at) -> None:
         for step in proof.steps:
             assert f"$$\n{step.latex}\n$$" in text, step.latex
     n_lines = sum(len(p.steps) + 1 for p in PROOFS.values())
-    # Every line and conclusion, plus the correct line beside the wrong one at the end.
-    assert text.count(":green-badge[✓ symbolic K]") == n_lines + 1
-    assert text.count(":green-badge[✓ K = 2…6, exact]") == n_lines + 1
+    # Every line and conclusion.
+    assert text.count(":green-badge[✓ symbolic K]") == n_lines
+    assert text.count(":green-badge[✓ K = 2…6, exact]") == n_lines
     assert not at.warning, "no line is left unchecked for symbolic K"
     assert "checking" not in text
-    specs = [json.dumps(spec) for spec in chart_specs(at)]
-    assert len(specs) == 3
-    assert '"bar"' in specs[0] and '"xOffset"' in specs[0]
-    assert all('"rect"' in m for m in specs[1:])  # the two Jacobian heat maps
+    # On opening, one chart: the bars of softmax(s) and softmax(s + c); the shift slider.
+    (bar,) = [json.dumps(spec) for spec in chart_specs(at)]
+    assert '"bar"' in bar and '"xOffset"' in bar
+    assert at.slider(key="sm_c").value == 0.0
     assert len(at.get("download_button")) == 6
+    # The rest on demand: the Jacobian's two heat maps, and the correct line beside a wrong one.
+    turn_on(at, "sm_jacobian", "sm_wrong")
+    specs = [json.dumps(spec) for spec in chart_specs(at)]
+    assert len(specs) == 3 and specs[0] == bar
+    assert all('"rect"' in m for m in specs[1:])
+    assert markdown_text(at).count(":green-badge[✓ symbolic K]") == n_lines + 1
+
+
+def test_live_parts_wait_for_their_toggle_and_the_overflow_demo_opens_itself(at) -> None:
+    """Scores [1, 2, 3] break nothing: the overflow is explained (in text) but its demo, the heat
+    maps, the gradient and the wrong line run only when turned on; scores that break the naive
+    softmax open the demo at once."""
+    text = markdown_text(at)
+    assert "**Only the sum overflows, silently.**" in text and NAIVE not in text
+    assert len(tables(at)) == 1  # the table beside the bar chart
+    assert [t.key for t in at.toggle if not t.value] == [
+        "twins_shift", "sm_overflow", "twins_jacobian", "sm_jacobian", "twins_cross_entropy",
+        "sm_gradient", "sm_wrong"]
+    turn_on(at, "sm_overflow")
+    assert NAIVE in markdown_text(at) and len(tables(at)) == 3  # float32, float64
+    assert not any("breaks on these scores" in c.value for c in at.caption)
+    at.toggle(key="sm_overflow").set_value(False).run()
+    assert len(tables(at)) == 1
+    at.button(key="preset_[1000, 1001, 1002]").click().run()  # the toggle still off
+    assert len(tables(at)) == 3 and "float64 gives nan" in overflow_warnings(at)
+    assert any(c.value == "Shown because the naive softmax breaks on these scores."
+               for c in at.caption)
 
 
 def test_what_sympy_checked_is_shown_on_demand(at) -> None:
@@ -162,6 +197,7 @@ def test_huge_but_finite_score_works_in_float64_and_is_refused_in_float32(at) ->
 
 
 def test_ten_classes_jacobian_and_gradient(at) -> None:
+    turn_on(at, "sm_jacobian", "sm_gradient")
     at.number_input(key="sm_K").set_value(10).run()
     scores = np.array([1.0, 2.0, 3.0, 0.5, -1.0, 2.5, 0.0, 1.5, -2.0, 4.0])
     _, p, _ = probabilities(at)
@@ -181,6 +217,7 @@ def test_ten_classes_jacobian_and_gradient(at) -> None:
 
 def test_a_wrong_line_is_shown_rejected(at) -> None:
     index = next(i for i, m in enumerate(MISTAKES) if m.label == "p + t instead of p - t")
+    turn_on(at, "sm_wrong")
     at.selectbox(key="sm_mistake").set_value(index).run()
     text = markdown_text(at)
     assert "$$\n= p_j + t_j\n$$" in text
@@ -189,6 +226,7 @@ def test_a_wrong_line_is_shown_rejected(at) -> None:
 
 
 def test_heat_maps_order_classes_numerically_and_grow_with_k(at) -> None:
+    turn_on(at, "sm_jacobian")
     short = chart_specs(at)[1]["height"]
     at.number_input(key="sm_K").set_value(10).run()
     order = list(range(1, 11))
@@ -219,6 +257,7 @@ def test_bar_value_labels_only_when_they_fit(at) -> None:
 
 @pytest.mark.parametrize("c", [0.0, 1000.0, -750.0])
 def test_float32_caption_states_the_logsumexp_on_the_page(at, c) -> None:
+    turn_on(at, "sm_overflow")
     at.slider(key="sm_c").set_value(c).run()
     shown = re.findall(r"\$\\log\\sum_i e\^\{s_i\}\$ = `([^`]+)`", markdown_text(at))
     assert len(shown) == 2, shown  # float32, float64
@@ -231,6 +270,7 @@ def test_float32_caption_states_the_logsumexp_on_the_page(at, c) -> None:
 
 
 def test_one_hot_target_reads_0_and_1(at) -> None:
+    turn_on(at, "sm_gradient")
     at.number_input(key="sm_K").set_value(4).run()
     at.selectbox(key="sm_target").set_value(2).run()
     shown = tables(at)[-1]
@@ -313,14 +353,14 @@ def test_before_sympy_has_checked_the_lines_say_checking(open_page, tmp_path,
     at = open_page(PAGE, timeout=90)
     text = markdown_text(at)
     lines = sum(len(p.steps) + 1 for p in PROOFS.values())
-    assert text.count("⏳ SymPy is checking this line…") == lines + 2  # and the two at the end
+    assert text.count("⏳ SymPy is checking this line…") == lines
     assert ":green-badge" not in text and not at.get("download_button")
     assert any("SymPy is checking the proofs in the background" in c.value for c in at.caption)
     monkeypatch.setattr(core.softmax, "check_ahead", check_ahead)
     check_ahead().join(timeout=300)
     at.run()
     text = markdown_text(at)
-    assert "checking" not in text and text.count(":green-badge[✓ symbolic K]") == lines + 1
+    assert "checking" not in text and text.count(":green-badge[✓ symbolic K]") == lines
     assert len(at.get("download_button")) == 6
     kept = {p.name for p in tmp_path.glob("derivations/*.json")}
     digests = {name for name in kept if name.startswith("softmax-page-")}
