@@ -543,7 +543,6 @@ def navigation(steps, marking) -> bool:
     all steps are shown."""
     ss.n_steps = len(steps)
     ss.step = min(ss.step, len(steps) - 1)
-    st.subheader("Step by step")
     nav = st.columns([1.3, 1.1, 1.6, 3.5])
     nav[0].button("◀ Previous", on_click=go_to, args=(ss.step - 1,), disabled=ss.step == 0,
                   width="stretch")
@@ -567,16 +566,20 @@ def network_drawing(shape, trace, marking, column, show_all: bool) -> None:
     if ss.mode == "try":
         shown = {(s.layer, s.unit) for i, s in enumerate(trace.steps)
                  if s.kind == "a" and opened(i, trace.steps, marking)}
+    current = None if show_all else trace.steps[ss.step]
+    hidden = " (“?” until you answer or reveal it)" if shown is not None else ""
     with column:
         st.markdown("**The network**")
-        current = None if show_all else trace.steps[ss.step]
-        # Numbers and the units' own names only, escaped: no user text reaches this HTML.
-        st.markdown(network_svg(shape, trace.problem.W, trace.problem.b, trace.activations,
-                                current, shown=shown), unsafe_allow_html=True)
-        hidden = " (“?” until you answer or reveal it)" if shown is not None else ""
-        st.caption("Blue edges: positive weights, orange: negative. Red: the unit and edge of "
-                   f"the current step. Under each unit: its activation{hidden} and bias. Where "
-                   "the edges are too many to label, hover over one to see its weight.")
+        # The drawing and its caption in one element (each Markdown element costs a Next a render
+        # of its own; st.html would be cheaper still, but its sanitiser drops the SVG). Numbers and
+        # the units' own names only, escaped: no user text reaches this HTML.
+        st.markdown(
+            network_svg(shape, trace.problem.W, trace.problem.b, trace.activations, current,
+                        shown=shown)
+            + '<p style="font-size:0.875rem;opacity:0.6;margin:0.25rem 0 0">Blue edges: positive '
+            "weights, orange: negative. Red: the unit and edge of the current step. Under each "
+            f"unit: its activation{hidden} and bias. Where the edges are too many to label, "
+            "hover over one to see its weight.</p>", unsafe_allow_html=True)
 
 
 def verdict(s, mark) -> None:
@@ -1121,6 +1124,7 @@ if ss.view == "matrix":
     network_drawing(shape, trace, ss.live["marking"], st.container(), show_all=True)
     matrix_form(trace)
 else:
+    st.subheader("Step by step")  # outside the fragment: a heading costs a Next ~10 ms to redraw
     step_by_step(trace)
     w11_in_full(trace, unit_names(shape))
     delta_rule()
