@@ -11,7 +11,9 @@
 `check_ahead()` checks every proof and mistake in a background thread, once per process, so the
 page finds them done (app.py starts it after its first run), and builds the page's live SymPy
 oracles; `live_oracles()` hands them to the page once they exist, so that a fresh server's first
-visit never waits for SymPy's import.
+visit never waits for SymPy's import. When the checked proofs are already on disk, the thread
+lets that first visit be served before it imports SymPy (up to AHEAD_DELAY_S, less if a page
+asks for the oracles): the import and lambdify are seconds of CPU and hold the interpreter's lock.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ _ahead: threading.Thread | None = None
 _ahead_lock = threading.Lock()
 _all_done = threading.Event()  # set when a thread has checked everything
 _oracles_built = threading.Event()  # set when the live oracles for K = 3 exist
+_oracles_wanted = threading.Event()  # set when a page has asked for them
+AHEAD_DELAY_S = 3.0
 
 
 def _check_everything() -> None:
@@ -34,6 +38,9 @@ def _check_everything() -> None:
     import numpy as np
 
     from core.softmax import digest
+
+    if digest.load() is not None:  # nothing a visit shows waits for SymPy: serve it first
+        _oracles_wanted.wait(timeout=AHEAD_DELAY_S)
     from core.softmax.oracles import ce_grad_by_sympy, jacobian_by_sympy
 
     # First what the page shows live, for the default K = 3 (lambdify, 0.3 s), then the checks:
@@ -59,6 +66,7 @@ def live_oracles() -> ModuleType | None:
     page says "SymPy is differentiating…" instead of waiting. Another K then costs one lambdify
     (0.3 s) in the run that asks for it."""
     if not _oracles_built.is_set():
+        _oracles_wanted.set()
         return None
     from core.softmax import oracles
 

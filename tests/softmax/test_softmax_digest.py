@@ -8,6 +8,8 @@ import json
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -109,3 +111,21 @@ def test_the_first_run_with_the_digest_on_disk_imports_neither_sympy_nor_pandas(
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
+
+
+def test_with_the_digest_on_disk_sympy_waits_until_a_page_asks(monkeypatch) -> None:
+    """Nothing a first visit shows needs SymPy when the digest is on disk, so the background
+    thread lets that visit be served before importing it (AHEAD_DELAY_S), unless a page asks for
+    the live oracles (a heat map or the gradient turned on): that ends the wait at once."""
+    core.softmax.check_ahead().join(timeout=300)  # SymPy imported, the K = 3 oracles cached
+    monkeypatch.setattr(digest, "load", lambda folder=None: object())  # "on disk"
+    monkeypatch.setattr(core.softmax, "AHEAD_DELAY_S", 300.0)
+    for name in ("_all_done", "_oracles_built", "_oracles_wanted"):
+        monkeypatch.setattr(core.softmax, name, threading.Event())
+    monkeypatch.setattr(core.softmax, "_ahead", None)  # as on a fresh server
+    thread = core.softmax.check_ahead()
+    time.sleep(0.5)  # without the wait, the cached oracles would be built well within this
+    assert thread.is_alive() and not core.softmax._oracles_built.is_set()
+    assert core.softmax.live_oracles() is None  # a page asks
+    thread.join(timeout=120)
+    assert not thread.is_alive() and core.softmax.live_oracles() is not None
