@@ -88,13 +88,9 @@ def checks_arriving(names: tuple[str, ...], as_table: bool, caption: bool) -> No
     inside the step viewer, never by re-running the whole page (a whole-page re-run at the moment
     they arrive could swallow a Next clicked in that moment). Shown only while checks were pending
     at the viewer's last run; its next run shows them directly and this poll stops."""
-    by_name = {c.name: c for c in latest_checks()}
-    shown = [by_name[n] for n in names]
-    if shown and as_table:
-        st.markdown(checks_table(shown))
-    elif shown:
-        three_checks_line(shown[0])
-    if caption and any(c.pending for c in by_name.values()):
+    checks = latest_checks()
+    show_checks(names, checks, as_table)
+    if caption and any(c.pending for c in checks):
         st.caption("⏳ checking… SymPy is differentiating the whole loss for this shape "
                    "(a few seconds, once per server); its checks fill in by themselves.")
 
@@ -103,7 +99,12 @@ def checks_of(names: list[str], checks: list, as_table: bool, caption: bool = Fa
     """The checks of some gradients: at once when SymPy's are in, else polled until they are."""
     if any(c.pending for c in checks):
         checks_arriving(tuple(names), as_table, caption)
-        return
+    else:
+        show_checks(names, checks, as_table)
+
+
+def show_checks(names, checks: list, as_table: bool) -> None:
+    """The checks of `names`: a table, or the one gradient's line."""
     by_name = {c.name: c for c in checks}
     if names and as_table:
         st.markdown(checks_table([by_name[n] for n in names]))
