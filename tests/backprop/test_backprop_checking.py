@@ -22,7 +22,7 @@ def test_a_new_shape_is_drawn_at_once_and_its_sympy_checks_fill_in(open_page) ->
     while not checking.ready(shape, "sigmoid", "mean_squared_error"):
         assert time.monotonic() < deadline, "SymPy's build did not finish in 2 minutes"
         time.sleep(0.2)
-    at.run()  # what the page's own poll does once the build is done
+    at.run()  # in a browser the step viewer's poll (a fragment) re-reads them meanwhile
     assert not any("checking…" in c.value for c in at.caption)
     jump = at.selectbox(key="jump")
     jump.set_value(next(i for i, o in enumerate(jump.options) if "∂L/∂w11^(1)" in o)).run()
