@@ -695,7 +695,8 @@ def step_by_step(trace) -> None:
         step_through(trace, checks, marking, show_all)
     network_drawing(trace.problem.shape, trace, marking, drawing_col, show_all)
     check_my_work(trace.steps, marking)
-    all_checks(checks)  # here, not further down: SymPy's column fills in by this fragment's poll
+    if ss.checks_polled:
+        all_checks(checks)  # in here only while SymPy's column is to come: polled with the rest
     remember(trace)  # the step and the answers, also after a run of this fragment alone
 
 
@@ -1126,7 +1127,10 @@ if ss.view == "matrix":
     matrix_form(trace)
 else:
     st.subheader("Step by step")  # outside the fragment: a heading costs a Next ~10 ms to redraw
+    ss.checks_polled = any(c.pending for c in checks)
     step_by_step(trace)
+    if not ss.checks_polled:
+        all_checks(checks)  # in the same place, but not re-sent with every Next
     w11_in_full(trace, unit_names(shape))
     delta_rule()
 paste_a_problem()
