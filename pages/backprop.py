@@ -807,7 +807,10 @@ def all_checks(checks) -> None:
     if ss.mode == "try":
         return  # every gradient's value: Show me only
     n_agree = sum(c.agree for c in checks)
-    with st.expander(f"All {len(checks)} gradients, three ways: {n_agree} agree within 1e-9"):
+    # While SymPy's column is to come, a count would be of two ways only: say so instead.
+    verdict = ("SymPy's column follows" if any(c.pending for c in checks)
+               else f"{n_agree} agree within 1e-9")
+    with st.expander(f"All {len(checks)} gradients, three ways: {verdict}"):
         # ✓ and ✗ rather than emoji: fonts without colour emoji draw those as empty boxes.
         checks_of([c.name for c in checks], checks, as_table=True)
 

@@ -18,12 +18,18 @@ def test_a_new_shape_is_drawn_at_once_and_its_sympy_checks_fill_in(open_page) ->
     assert not oracle.sympy_ready(shape, "sigmoid", "mean_squared_error")
     # Numbers, formulas and the drawing are there; SymPy's check is said to be on its way.
     assert any("checking… SymPy is differentiating" in c.value for c in at.caption)
+    # No count of agreement while only two of the three ways are in.
+    assert any("three ways: SymPy's column follows" in e.label for e in at.expander)
+    assert not any("agree within 1e-9" in e.label for e in at.expander)
     deadline = time.monotonic() + 120
     while not checking.ready(shape, "sigmoid", "mean_squared_error"):
         assert time.monotonic() < deadline, "SymPy's build did not finish in 2 minutes"
         time.sleep(0.2)
     at.run()  # in a browser the step viewer's poll (a fragment) re-reads them meanwhile
     assert not any("checking…" in c.value for c in at.caption)
+    # 2-2-2: (2·2 weights + 2 biases) per layer, two layers: 12 gradients.
+    assert any("All 12 gradients, three ways: 12 agree within 1e-9" in e.label
+               for e in at.expander)
     jump = at.selectbox(key="jump")
     jump.set_value(next(i for i, o in enumerate(jump.options) if "∂L/∂w11^(1)" in o)).run()
     assert any("Three checks agree within 1e-9" in s.value for s in at.success)
