@@ -15,13 +15,19 @@ expect.set_options(timeout=30_000)  # two shared cores: a slow run is not a fail
 
 def whole_page_runs(frames: list[bytes]) -> int:
     """Script runs of the whole page among these websocket frames (a fragment's run names its
-    fragment in the message's metadata)."""
+    fragment: in the message's metadata in newer releases, in `new_session` at our floor,
+    Streamlit 1.60)."""
     runs = 0
     for payload in frames:
         msg = ForwardMsg()
         msg.ParseFromString(payload)
-        if msg.WhichOneof("type") == "new_session" and not msg.metadata.run.fragment_ids:
-            runs += 1
+        if msg.WhichOneof("type") != "new_session":
+            continue
+        if "run" in msg.metadata.DESCRIPTOR.fields_by_name:
+            fragments = msg.metadata.run.fragment_ids
+        else:
+            fragments = msg.new_session.fragment_ids_this_run
+        runs += not fragments
     return runs
 
 
