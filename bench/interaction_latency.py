@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
-import shutil
 import statistics
 import sys
 import tempfile
@@ -42,7 +40,11 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.serving import free_port, serve  # noqa: E402 - the tests' own way to start the app
+from tests.serving import (  # noqa: E402 - the tests' own way to start the app and find Chromium
+    chromium_or_exit,
+    free_port,
+    serve,
+)
 
 TRIVIAL = '''import streamlit as st
 st.title("Trivial")
@@ -82,13 +84,6 @@ DONE = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCE
         ForwardMsg.FINISHED_WITH_COMPILE_ERROR)  # not FINISHED_EARLY_FOR_RERUN: another follows
 QUIET_S = 0.25   # no new run within this long after a run finished: the interaction is over
 TIMEOUT_S = 90.0
-
-
-def chromium() -> str:
-    found = os.environ.get("HANDPROP_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(found).exists():
-        sys.exit("Chromium not found: apt-get install chromium, or set HANDPROP_CHROMIUM")
-    return found
 
 
 @dataclass
@@ -448,7 +443,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
         data = Path(tmp)
         (data / "trivial.py").write_text(TRIVIAL)
-        browser = pw.chromium.launch(executable_path=chromium(), headless=True,
+        browser = pw.chromium.launch(executable_path=chromium_or_exit(), headless=True,
                                      args=CHROMIUM_ARGS)
         try:
             with serve(data, data / "trivial.py") as trivial_url:

@@ -54,7 +54,7 @@ from playwright.sync_api import Page, sync_playwright
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.serving import serve  # noqa: E402 - the tests' own way to start the app
+from tests.serving import chromium_or_exit, serve  # noqa: E402 - the tests' own ways
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 FINISHED = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)
@@ -313,7 +313,7 @@ def main() -> None:
     loads: list[subprocess.Popen] = []
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
         data = Path(tmp)
-        browser = pw.chromium.launch(executable_path=_chromium(), headless=True,
+        browser = pw.chromium.launch(executable_path=chromium_or_exit(), headless=True,
                                      args=CHROMIUM_ARGS)
         try:
             loads += [subprocess.Popen([sys.executable, "-c", BUSY, str(n)])
@@ -368,15 +368,6 @@ def stop_check(page: Page, frames: Frames, store: StorePoller, args) -> str:
     measured = f"kept {kept}, shown {shown}, store {stated}/{rows[0]} rows"
     return (f"{'stop mid-training keeps every record':52} {measured:>30}  "
             f"{'met' if ok else 'MISSED'} (status {status})")
-
-
-def _chromium() -> str:
-    import shutil
-
-    found = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(found).exists():
-        sys.exit("Chromium not found: apt-get install chromium")
-    return found
 
 
 if __name__ == "__main__":

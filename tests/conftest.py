@@ -19,20 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.serving import serve
+from tests.serving import find_chromium, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "screenshots"
-CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-
-
-def find_chromium() -> str | None:
-    """Path of the system Chromium, or None; HANDPROP_CHROMIUM overrides the search."""
-    explicit = os.environ.get("HANDPROP_CHROMIUM")
-    if explicit:
-        return explicit
-    return next((found for name in CHROMIUM_CANDIDATES if (found := shutil.which(name))), None)
 
 
 # marker -> (is the tool there, what to install); read once per test session

@@ -1,12 +1,14 @@
 """`streamlit run` on a free loopback port, the one way the browser tests and the benchmarks
 (bench/interaction_latency.py) start the app: the project folder as working directory (its
 .streamlit config applies), headless, no file watcher, no usage statistics, the run database in
-the caller's data folder, the server's output in a log file there; stopped on exit."""
+the caller's data folder, the server's output in a log file there; stopped on exit. And
+`find_chromium`, the one way they find the browser to drive it with."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -16,6 +18,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
+
+
+def find_chromium() -> str | None:
+    """Path of the system Chromium, or None; HANDPROP_CHROMIUM overrides the search."""
+    explicit = os.environ.get("HANDPROP_CHROMIUM")
+    if explicit:
+        return explicit
+    return next((found for name in CHROMIUM_CANDIDATES if (found := shutil.which(name))), None)
+
+
+def chromium_or_exit() -> str:
+    """`find_chromium` for a script (the benchmarks): without one, exit saying what to install."""
+    found = find_chromium()
+    if found is None or not Path(found).exists():
+        sys.exit("Chromium not found: apt-get install chromium, or set HANDPROP_CHROMIUM")
+    return found
 
 
 def free_port() -> int:
