@@ -50,7 +50,6 @@ from __future__ import annotations
 import abc
 import hashlib
 import json
-import os
 import re
 import sys
 import threading
@@ -64,7 +63,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # imported where it is used: a page reading remembered results needs no SymPy
     import sympy as sp
 
-from core.cache import cache_root
+from core.cache import cache_root, write_json
 from core.export import Line, Section
 
 __all__ = ["Build", "Step", "Derivation", "Check", "Way", "Simplify", "LineResult",
@@ -444,14 +443,7 @@ def _remember(fp: str, folder: Path | None, compute: Callable[[], Any],
         value = compute()
         _memo[fp] = value  # before the file appears, so a reader of the file finds this object
         if folder is not None:
-            path = folder / f"{fp}.json"
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-                tmp.write_text(json.dumps(encode(value), ensure_ascii=False), encoding="utf-8")
-                os.replace(tmp, path)  # readers see the old file or the whole new one
-            except OSError:
-                pass  # a read-only cache only costs the time of checking again
+            write_json(folder / f"{fp}.json", encode(value))  # unwritable: checked again later
         return value
 
 

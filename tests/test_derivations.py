@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 import sympy as sp
 
+import core.cache as cache
 import core.derivations as derivations
 from core.derivations import (
     Check,
@@ -222,7 +223,7 @@ def test_a_thread_reading_the_new_file_gets_the_same_object(tmp_path, fresh_memo
         reader.start()
         reader.join(timeout=60)
 
-    monkeypatch.setattr(derivations.os, "replace", replace_then_ask)
+    monkeypatch.setattr(cache.os, "replace", replace_then_ask)  # core.cache.write_json
     first = checked(PRODUCT, [Simplify(CTX)], tmp_path)
     assert len(seen) == 1 and seen[0] is first
 

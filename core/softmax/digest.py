@@ -20,7 +20,6 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import json
-import os
 import sys
 import threading
 from dataclasses import asdict, dataclass
@@ -28,6 +27,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from core.cache import write_json
 from core.derivations import cache_dir
 
 __all__ = ["ShownLine", "ShownProof", "ShownMistake", "Shown", "source_key", "load", "write",
@@ -194,12 +194,7 @@ def write(shown: Shown, folder: Path | None = None) -> None:
     path = _path(folder)
     data = {"format": FORMAT, "proofs": [asdict(p) for p in shown.proofs.values()],
             "mistakes": [asdict(m) for m in shown.mistakes]}
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)  # readers see no file or the whole one
-    except OSError:
+    if not write_json(path, data):
         return
     with _lock:
         _loaded[path] = shown
