@@ -102,6 +102,11 @@ def job() -> RunJob | None:
     return ss.get("train_job")
 
 
+def training_now() -> bool:
+    """Whether this session's job is still training."""
+    return (j := job()) is not None and not j.done
+
+
 def form() -> dict[str, Any]:
     """The form's values: the session's own dict, never a widget's state. A session's first
     run reads them from the link (`?lr=0.5&hidden=64,64`), each checked by the settings table."""
@@ -391,7 +396,7 @@ def experiments() -> None:
             if not ok:
                 st.info(f"This experiment needs the {preset.requires} files. "
                         f"{why}. Then reload the page.")
-            running = job() is not None and not job().done
+            running = training_now()
             st.button("Run this experiment", key="run_preset", type="primary",
                       on_click=start_preset, disabled=running or not ok)
 
@@ -554,7 +559,7 @@ def network_form() -> None:
 
 def train_buttons(errors: list[str]) -> None:
     """Train (disabled while the form has a problem or a run trains) and Stop."""
-    running = job() is not None and not job().done
+    running = training_now()
     # One row, not three columns: a form change re-sends every block of the fragment.
     with st.container(horizontal=True, vertical_alignment="center"):
         st.button("Train", key="train", type="primary", on_click=start_from_form,
@@ -568,7 +573,7 @@ def train_buttons(errors: list[str]) -> None:
 
 def training() -> None:
     """The live panel: a fragment that redraws itself while the job trains."""
-    active = job() is not None and not job().done
+    active = training_now()
     ss["watching"] = active
     interval = redraw_every() if active else None
     ss["interval"] = interval or 1.0
@@ -582,7 +587,7 @@ def stored_runs() -> None:
     all_runs = store().list_runs()
     if store().problem_text():
         st.warning(store().problem_text())
-    active = job() is not None and not job().done
+    active = training_now()
     if not all_runs:
         st.caption("No runs stored yet. Every run is kept in the run database"
                    + ("; the one training appears here when it ends." if active else "."))

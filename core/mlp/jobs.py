@@ -239,6 +239,10 @@ class RunJob:
                 out[r.label] = records
         return out
 
+    def _latest(self) -> LiveRun | None:
+        """The newest run with records: the one the time left and the share are read from."""
+        return next((r for r in reversed(self.runs) if r.records), None)
+
     def progress(self) -> tuple[float, float | None]:
         """(fraction of all epochs trained, estimated seconds left; None before the first record).
 
@@ -257,7 +261,7 @@ class RunJob:
         done = min(done, total)
         if self.done:
             return done / total, 0.0
-        latest = next((r for r in reversed(self.runs) if r.records), None)
+        latest = self._latest()
         return done / total, (latest.seconds_left(total - done) if latest is not None else None)
 
     def progress_text(self) -> str:
@@ -277,7 +281,7 @@ class RunJob:
             text += f" · {ended} of {len(self.runs)} runs ended"
         if left is not None and not self.done:
             text += f" · about {left:.0f} s left"
-            latest = next((r for r in reversed(self.runs) if r.records), None)
+            latest = self._latest()
             share = latest.share() if latest is not None else None
             if share is not None and share < SLOW_SHARE:  # say why it is slow: other jobs
                 text += f" (it has had {share:.0%} of a core: the machine is busy)"
