@@ -253,10 +253,10 @@ def wrong_line(shown: Shown) -> None:
                      f"$$\n{mistake.latex}\n$$")
 
 
-def until_checked() -> None:
+def until_checked(shown: Shown) -> None:
     """While SymPy is still at work on something shown, look again every second."""
     check_ahead()  # after the page is on its way: a no-op once started or done
-    if sympy_pending():
+    if sympy_pending(shown):
         waiting()
 
 
@@ -266,15 +266,17 @@ def the_proofs() -> Shown:
     return load() or from_results()
 
 
-def sympy_pending() -> bool:
-    """Verdicts not yet checked, or a live part that is on but has no SymPy oracle yet."""
+def sympy_pending(shown: Shown) -> bool:
+    """Verdicts of `shown` not yet checked, or a live part that is on but has no SymPy oracle
+    yet. (`shown`: the page's own run has built it already; until the digest exists that is a
+    pass over every proof's results, downloads included.)"""
     wants_oracles = ss.get("sm_jacobian") or ss.get("sm_gradient")
-    return not the_proofs().checked or bool(wants_oracles and live_oracles() is None)
+    return not shown.checked or bool(wants_oracles and live_oracles() is None)
 
 
 @st.fragment(run_every=1.0)
 def waiting() -> None:
-    if not sympy_pending():
+    if not sympy_pending(the_proofs()):  # as they stand now
         st.rerun()  # the whole page, now with every verdict and oracle asked for
     st.caption("⏳ SymPy is checking the proofs in the background (once per server)…")
 
@@ -385,4 +387,4 @@ jacobian_alive(scores)
 proof(shown, "cross_entropy")
 gradient_alive(scores)
 wrong_line(shown)
-until_checked()
+until_checked(shown)
