@@ -75,9 +75,8 @@ def solve(W, b, x, y, lr, activation, loss, sympy_ready: bool):
 def latest_checks() -> list:
     """The three checks of the problem on screen as they stand now: SymPy's fill in as soon as
     its background build is done, whichever run (the page's or a fragment's) asks."""
-    args = ss.solved_args
-    shape = (len(args[2]), *(len(bl) for bl in args[1]))
-    checks = solve(*args, oracle.sympy_ready(shape, args[5], args[6]))[1]
+    p = ss.last_good[0].problem  # solved from ss.solved_args, in the same run
+    checks = solve(*ss.solved_args, oracle.sympy_ready(p.shape, p.activation, p.loss))[1]
     ss.live["checks"] = checks  # what a download writes when clicked
     return checks
 
