@@ -8,7 +8,8 @@ later layer. With a path 1 = u_1 → u_2 → … → u_L = k through one unit pe
 
 with ∂z^{(m+1)}_v/∂a^{(m)}_u = w^{(m+1)}_{vu} and ∂z^{(1)}_1/∂w11 = x_1. For softmax + cross-entropy
 the first two factors are one, ∂L/∂z^{(L)}_k = p_k Σ_m y_m − y_k (the softmax mixes all outputs).
-The sum is a SymPy expression of named factor symbols; every factor is evaluated.
+The sum is a SymPy expression of named factor symbols, printed once per shape and remembered on
+disk (core.backprop.shapecache); every factor is evaluated.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 import sympy as sp
 
 from core.backprop import network as net
+from core.backprop import shapecache
 from core.backprop.functions import ACTIVATIONS, LOSSES
 from core.backprop.names import unit_tex
 from core.numbers import paren, tex_number
@@ -99,6 +101,21 @@ def _structure(shape: net.Shape, activation: str, loss: str) -> tuple[tuple, str
                r"\frac{\partial z^{(1)}_{1}}{\partial w^{(1)}_{11}}"
                rf"\quad\text{{({len(paths)} paths)}}")
         return tuple(paths), f"{lhs} = {rhs}"
+    # SymPy's printing is the slow part (a few ms a path): remembered on disk per shape.
+    expression = shapecache.remembered(
+        "chain", (shape, activation, loss), lambda: _printed_sum(lhs, paths), lambda tex: tex,
+        _text)
+    return tuple(paths), expression
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("not a printed sum")
+    return value
+
+
+def _printed_sum(lhs: str, paths: list[tuple]) -> str:
+    """∂L/∂w11 = the sum over paths of the product of their factors, printed by SymPy."""
     names: dict[sp.Symbol, str] = {}
     terms = []
     for _, factors in paths:
@@ -111,7 +128,7 @@ def _structure(shape: net.Shape, activation: str, loss: str) -> tuple[tuple, str
                               mul_symbol="dot"))
     # One path per line: a single line of two or more products of five fractions runs off a page.
     rows = [f"{lhs} &= {terms[0]}"] + [rf"&\quad + {term}" for term in terms[1:]]
-    return tuple(paths), r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
+    return r"\begin{aligned}" + r" \\ ".join(rows) + r"\end{aligned}"
 
 
 def w11_chain_rule(p: net.Problem, zs, acts, traced_grad: float, new_w11: float) -> ChainRule:

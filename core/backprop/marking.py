@@ -39,7 +39,7 @@ from functools import lru_cache, partial
 import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 
-from core.backprop.formulas import StepTemplate, step_templates
+from core.backprop.formulas import StepTemplate, step_expressions, step_templates
 from core.backprop.tracer import Trace, fill
 from core.numbers import NumberError, code, parse_number, tex_number
 
@@ -111,11 +111,6 @@ class _Printer(PythonCodePrinter):
         return self.args[expr]
 
 
-def _inputs(t: StepTemplate) -> list[sp.Symbol]:
-    """The symbols of a step's right-hand side, in the order its function takes them."""
-    return sorted(t.rhs.free_symbols, key=lambda s: s.name)
-
-
 @lru_cache(maxsize=64)
 def _functions(shape: tuple[int, ...], activation: str, loss: str
                ) -> tuple[Callable[..., float], ...]:
@@ -124,12 +119,16 @@ def _functions(shape: tuple[int, ...], activation: str, loss: str
     Printed and compiled together, once per shape, and only once a step needs evaluating (a
     typed answer): `sympy.lambdify` took ~6 ms a formula, most of it building a namespace and
     compiling each on its own, which a new shape paid on the way to the page (17 formulas of a
-    3-3-2 net, ~220 ms); printing is ~0.3 ms a formula."""
+    3-3-2 net, ~220 ms); printing is ~0.3 ms a formula. The expressions are built again here
+    (core.backprop.formulas keeps the printed templates, not SymPy objects)."""
     lines = []
-    for n, t in enumerate(step_templates(shape, activation, loss)):
-        names = {s: f"a{i}" for i, s in enumerate(_inputs(t))}
+    templates = step_templates(shape, activation, loss)
+    for n, (t, rhs) in enumerate(zip(templates, step_expressions(shape, activation, loss),
+                                     strict=True)):
+        by_key = {s.name: s for s in rhs.free_symbols}
+        names = {by_key[k]: f"a{i}" for i, k in enumerate(t.inputs)}
         lines.append(f"def f{n}({', '.join(names.values())}):\n"
-                     f"    return {_Printer(names).doprint(t.rhs)}\n")
+                     f"    return {_Printer(names).doprint(rhs)}\n")
     namespace = dict(vars(math))
     exec(compile("".join(lines), f"<step formulas {shape}>", "exec"), namespace)  # noqa: S102
     return tuple(namespace[f"f{n}"] for n in range(len(lines)))
@@ -148,7 +147,7 @@ class _Step:
     def __init__(self, t: StepTemplate, functions: Callable[[], tuple[Callable, ...]],
                  index: int) -> None:
         self.t = t
-        self.keys = tuple(s.name for s in _inputs(t))
+        self.keys = t.inputs
         self._functions, self._index = functions, index
         self.update = t.kind in UPDATES
         self.param = t.key.replace("nw", "w", 1).replace("nb", "b", 1) if self.update else ""

@@ -24,7 +24,7 @@ import numpy as np
 from core.backprop import network as net
 from core.backprop import oracle
 from core.backprop.chainrule import ChainRule, w11_chain_rule
-from core.backprop.formulas import StepTemplate, step_templates
+from core.backprop.formulas import PLACEHOLDER, StepTemplate, step_templates
 from core.backprop.functions import ACTIVATIONS, LOSSES
 from core.numbers import paren, tex_number
 
@@ -96,14 +96,12 @@ def _values(p: net.Problem, zs, acts, deltas, gW, gb, nW, nb, loss: float) -> di
     return v
 
 
-_PLACEHOLDER = re.compile(r"⟨([^⟩]+)⟩")
-
-
 def fill(template: str, values: dict[str, float]) -> str:
+    """A template with each ⟨key⟩ replaced by its number."""
     def number(m: re.Match) -> str:
         return paren(tex_number(values[m.group(1)]))
 
-    return _PLACEHOLDER.sub(number, template)
+    return PLACEHOLDER.sub(number, template)
 
 
 def _finite_or_raise(steps: list[Step]) -> None:
