@@ -5,18 +5,24 @@ Every number and sentence comes from `core.softmax`; this page lays them out. Sy
 proofs in the background (`core.softmax.check_ahead`, started by app.py) and the page reads its
 verdicts from `core.softmax.digest`, without importing SymPy: until they exist a line says
 "checking…", and the live SymPy oracles say "differentiating…" until the background thread has
-built them (`core.softmax.live_oracles`).
+built them (`core.softmax.live_oracles`). What waits for SymPy is drawn by a polling fragment of
+its own (`verdicts_arriving`, `oracles_arriving`) that fills it in where it stands: never a
+whole-page re-run, which could swallow a click made at the moment SymPy is done.
 
 Drawn cheaply on purpose (the browser's time is most of a visit): each proof is one Markdown
-element, its lines and verdicts together; tables are Markdown (no pandas or Arrow); prose math
-that reads as well in Unicode is Unicode; the overflow demo (which opens by itself when the
-naive softmax breaks), the heat maps, the gradient and the wrong line run when their toggle is
-on, so that the first visit needs neither SymPy nor more than one chart; proofs the browser has
-not scrolled to are not laid out (`content-visibility: auto`). (About 380 lines: three proofs,
-the overflow, the Jacobian and the gradient live, each a named section called in order.)
+element, its lines and verdicts together; few elements (the five presets are one widget, the six
+downloads one choice and one button, headings inside the Markdown they head); tables are Markdown
+(no pandas or Arrow); prose math that reads as well in Unicode is Unicode; the overflow demo
+(which opens by itself when the naive softmax breaks), the heat maps, the gradient and the wrong
+line run when their toggle is on, so that the first visit needs neither SymPy nor more than one
+chart; proofs the browser has not scrolled to are not laid out (`content-visibility: auto`).
+(About 450 lines: three proofs, the overflow, the Jacobian and the gradient live, each a named
+section called in order.)
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import streamlit as st
@@ -50,6 +56,8 @@ PRESETS = {"[1, 2, 3]": ["1", "2", "3"], "[1000, 1001, 1002]": ["1000", "1001", 
            "[88.7, 88.7, 0]": ["88.7", "88.7", "0"]}
 SHIFT_MIN, SHIFT_MAX = -1000.0, 1000.0
 CHECKING = ":gray-badge[⏳ SymPy is checking this line…]"
+CHECKING_CAPTION = ("⏳ SymPy is checking the proofs in the background (once per server); the "
+                    "verdicts fill in by themselves.")
 DIFFERENTIATING = "⏳ SymPy is differentiating the definition (once per server)…"
 # Off-screen proofs skip style, layout and paint until scrolled to: most of a visit's browser time
 # is their typeset math (about 75 nodes per formula). `auto` keeps the size once drawn.
@@ -68,29 +76,27 @@ def introduction() -> None:
         "Softmax turns K scores into K probabilities. Three facts about it carry every "
         "classifier's backward pass; below each is derived line by line as you would on paper, "
         "**every line checked by SymPy**, and then shown live on scores you choose.\n\n"
-        r"$$p_k(\mathbf{s}) = \frac{e^{s_k}}{\sum_{i=1}^{K} e^{s_i}},\qquad k = 1,\dots,K$$")
+        r"$$p_k(\mathbf{s}) = \frac{e^{s_k}}{\sum_{i=1}^{K} e^{s_i}},\qquad k = 1,\dots,K$$"
+        "\n\n### Your scores")
 
 
 def your_scores() -> np.ndarray:
     """The K score boxes; while a box holds no number, the last valid scores stay on screen."""
-    st.subheader("Your scores")
     ss.setdefault("sm_K", 3)
     for k, text in enumerate(DEFAULT_SCORES):
         ss.setdefault(f"sm_s{k}", text)
     ss.setdefault("sm_last_good", [float(x) for x in DEFAULT_SCORES[:3]])
     left, right = st.columns([1, 4], vertical_alignment="bottom")
     k_classes = int(left.number_input("classes K (2 to 10)", 2, 10, key="sm_K"))
-    with right.container(horizontal=True, vertical_alignment="center"):
-        st.markdown("try")
-        for label, values in PRESETS.items():
-            st.button(label, on_click=apply_preset, args=(values,), key=f"preset_{label}")
+    # One widget for the five presets (five buttons were five elements to draw on every run).
+    right.pills("try these scores", list(PRESETS), key="sm_preset", on_change=apply_preset)
     values, problems = [], []
     for k, box in enumerate(st.columns(k_classes)):
-        text = box.text_input(f"$s_{{{k + 1}}}$", key=f"sm_s{k}")
+        text = box.text_input(f"s{subscript(k + 1)}", key=f"sm_s{k}")
         try:
             values.append(parse_score(text))
         except NumberError as err:
-            problems.append(f"$s_{{{k + 1}}}$ {err.markdown}")
+            problems.append(f"s{subscript(k + 1)} {err.markdown}")
     if problems:
         st.error("Some scores cannot be used:  \n" + "  \n".join(problems))
         st.warning("Showing the last valid scores until every box holds a number.")
@@ -100,28 +106,26 @@ def your_scores() -> np.ndarray:
 
 
 def proof(shown: Shown, key: str) -> None:
-    """The claim, every line with its rule and SymPy's verdicts, in one element; then what SymPy
-    checked (on demand) and the downloads."""
+    """The claim, every line with its rule and SymPy's verdicts, in one element, then what SymPy
+    checked (on demand); while SymPy is at it, the lines fill in by themselves."""
+    st.header(f"Proof {number(shown, key)}. {shown.proofs[key].title}")
+    if shown.proofs[key].checked:
+        proof_lines(shown, key)
+    else:
+        verdicts_arriving(proof_lines, key)
+
+
+def proof_lines(shown: Shown, key: str) -> None:
     d = shown.proofs[key]
-    st.header(f"Proof {number(shown, key)}. {d.title}")
     st.markdown(proof_markdown(d))
     if not d.checked:
-        st.caption("The downloads appear when SymPy has checked every line (once per server).")
+        st.caption(CHECKING_CAPTION)
         return
     if not d.decided:
         st.warning("Some lines could not be checked for a symbolic K in stock SymPy (orange): "
                    "for those, only the exact checks for K = 2…6 stand behind the line.")
-    row = st.container(horizontal=True, vertical_alignment="center")
     # On demand: SymPy's own LaTeX of every line is two dozen formulas more to typeset.
-    twins = row.toggle("What SymPy checked, line by line", key=f"twins_{key}")
-    n = number(shown, key)
-    row.download_button(f"Proof {n} as Markdown", d.markdown, file_name=f"softmax_{key}.md",
-                        mime="text/markdown", key=f"md_{key}", icon=":material/download:",
-                        on_click="ignore")
-    row.download_button(f"Proof {n} as .tex", d.tex, file_name=f"softmax_{key}.tex",
-                        mime="application/x-tex", key=f"tex_{key}", icon=":material/download:",
-                        on_click="ignore")
-    if twins:
+    if st.toggle("What SymPy checked, line by line", key=f"twins_{key}"):
         st.markdown(twins_markdown(d))
 
 
@@ -132,9 +136,9 @@ def shift_alive(scores: np.ndarray) -> np.ndarray:
     ss.setdefault("sm_c", 0.0)
     ss.setdefault("sm_c_text", "0")
     slide, typed = st.columns([5, 1], vertical_alignment="bottom")
-    slide.slider("shift $c$ added to every score", SHIFT_MIN, SHIFT_MAX, step=0.5, key="sm_c",
+    slide.slider("shift c added to every score", SHIFT_MIN, SHIFT_MAX, step=0.5, key="sm_c",
                  on_change=shift_slid)
-    typed.text_input("or type $c$", key="sm_c_text", on_change=shift_typed)
+    typed.text_input("or type c", key="sm_c_text", on_change=shift_typed)
     if ss.get("sm_c_error"):
         st.error(ss.sm_c_error + " The shift stays at " + f"`{ss.sm_c:g}`.")
     c = float(ss.sm_c)
@@ -156,8 +160,8 @@ def shift_alive(scores: np.ndarray) -> np.ndarray:
 def overflow(shifted: np.ndarray) -> None:
     """Why proof 1 matters: the naive softmax breaks in float32 and float64, the shifted one not.
     The demo runs when asked for, and by itself when the naive softmax breaks on s + c."""
-    st.header("Why it matters: overflow")
     st.markdown(
+        "## Why it matters: overflow\n\n"
         "Straight from the definition, pₖ = exp(sₖ) / Σᵢ exp(sᵢ) breaks in two ways:\n"
         "1. **A term overflows.** exp(s) is `inf` once a score passes log(largest float) "
         "(88.72 in float32, 709.78 in float64), and `inf / inf = nan`: you see it.\n"
@@ -193,6 +197,13 @@ def jacobian_alive(scores: np.ndarray) -> None:
     st.markdown("SymPy differentiates the definition, evaluated at $\\mathbf{s} - \\max "
                 "\\mathbf{s}$ (allowed by proof 1), beside $\\operatorname{diag}(\\mathbf{p}) - "
                 "\\mathbf{p}\\mathbf{p}^\\top$ computed directly.")
+    if live_oracles() is None:
+        oracles_arriving(heat_maps, scores)
+    else:
+        heat_maps(scores)
+
+
+def heat_maps(scores: np.ndarray) -> None:
     oracles = live_oracles()
     by_formula = softmax_jacobian(softmax(scores))
     left, right = st.columns(2)
@@ -218,6 +229,13 @@ def gradient_alive(scores: np.ndarray) -> None:
     pick, _ = st.columns([1, 3])
     target = pick.selectbox("target class", range(1, scores.size + 1), key="sm_target",
                             format_func=lambda k: f"k = {k}")
+    if live_oracles() is None:
+        oracles_arriving(gradient_table, scores, target)
+    else:
+        gradient_table(scores, target)
+
+
+def gradient_table(scores: np.ndarray, target: int) -> None:
     t = one_hot(target - 1, scores.size)
     oracles = live_oracles()
     rows = {"p": [f"{v:.6f}" for v in softmax(scores)], "t": [f"{v:.0f}" for v in t],
@@ -233,12 +251,19 @@ def gradient_alive(scores: np.ndarray) -> None:
 
 def wrong_line(shown: Shown) -> None:
     """A typical slip in place of a correct line: the same checks reject it."""
-    st.header("Can a wrong line get through?")
-    st.markdown("Pick a slip students make: it replaces one line of a proof above and the same "
+    st.markdown("## Can a wrong line get through?\n\n"
+                "Pick a slip students make: it replaces one line of a proof above and the same "
                 "checks run on it. A wrong line fails the exact check for every K; for symbolic K "
                 "SymPy can only say *not decided*, never a pass.")
     if not st.toggle("Show a wrong line and its checks", key="sm_wrong"):
         return
+    if shown.checked:
+        wrong_line_checked(shown)
+    else:
+        verdicts_arriving(wrong_line_checked)
+
+
+def wrong_line_checked(shown: Shown) -> None:
     pick, _ = st.columns([2, 3])
     index = pick.selectbox(
         "wrong line", range(len(shown.mistakes)), key="sm_mistake",
@@ -253,11 +278,34 @@ def wrong_line(shown: Shown) -> None:
                      f"$$\n{mistake.latex}\n$$")
 
 
-def until_checked(shown: Shown) -> None:
-    """While SymPy is still at work on something shown, look again every second."""
+def downloads(shown: Shown) -> None:
+    """Each proof as Markdown-with-LaTeX or .tex: one choice and one button (six buttons were
+    six elements more to draw on every run)."""
+    if not shown.checked:
+        verdicts_arriving(download_row)
+    else:
+        download_row(shown)
+
+
+def download_row(shown: Shown) -> None:
+    if not all(d.checked for d in shown.proofs.values()):
+        st.caption("The downloads appear when SymPy has checked every line (once per server).")
+        return
+    files = {f"{key}.{kind}": f"Proof {number(shown, key)} as {label}" for key in shown.proofs
+             for kind, label in (("md", "Markdown"), ("tex", ".tex"))}
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    chosen = row.selectbox("Download a proof", list(files), format_func=files.get,
+                           key="sm_download", width=260)
+    key, kind = chosen.split(".")
+    d = shown.proofs[key]
+    row.download_button(
+        "Download", d.markdown if kind == "md" else d.tex, file_name=f"softmax_{chosen}",
+        mime="text/markdown" if kind == "md" else "application/x-tex", key="sm_download_file",
+        icon=":material/download:", on_click="ignore")
+
+
+def until_checked() -> None:
     check_ahead()  # after the page is on its way: a no-op once started or done
-    if sympy_pending(shown):
-        waiting()
 
 
 # ---------------------------------------------------------------- helpers
@@ -266,19 +314,20 @@ def the_proofs() -> Shown:
     return load() or from_results()
 
 
-def sympy_pending(shown: Shown) -> bool:
-    """Verdicts of `shown` not yet checked, or a live part that is on but has no SymPy oracle
-    yet. (`shown`: the page's own run has built it already; until the digest exists that is a
-    pass over every proof's results, downloads included.)"""
-    wants_oracles = ss.get("sm_jacobian") or ss.get("sm_gradient")
-    return not shown.checked or bool(wants_oracles and live_oracles() is None)
+@st.fragment(run_every=1.0)
+def verdicts_arriving(draw: Callable[..., None], *args: object) -> None:
+    """`draw(shown, *args)` again every second with the proofs as SymPy has checked them so far,
+    here, never by re-running the whole page (a whole-page run at the moment SymPy's verdicts
+    arrive could swallow a click made in that moment). Called only while verdicts were pending
+    at the page's last run: its next run draws them directly, and this poll stops."""
+    draw(the_proofs(), *args)
 
 
 @st.fragment(run_every=1.0)
-def waiting() -> None:
-    if not sympy_pending(the_proofs()):  # as they stand now
-        st.rerun()  # the whole page, now with every verdict and oracle asked for
-    st.caption("⏳ SymPy is checking the proofs in the background (once per server)…")
+def oracles_arriving(draw: Callable[..., None], *args: object) -> None:
+    """`draw(*args)` again every second until the live SymPy oracles exist, as
+    `verdicts_arriving` does for the verdicts."""
+    draw(*args)
 
 
 def number(shown: Shown, key: str) -> int:
@@ -320,8 +369,12 @@ def classes(k: int) -> list[str]:
     return [f"k = {n + 1}" for n in range(k)]
 
 
-def apply_preset(values: list[str]) -> None:
-    """These scores, unshifted: the overflow demo below then shows exactly them."""
+def apply_preset() -> None:
+    """The chosen preset's scores, unshifted: the overflow demo below then shows exactly them.
+    The pill is cleared again, so that choosing the same preset twice applies it twice."""
+    if ss.sm_preset is None:
+        return
+    values, ss.sm_preset = PRESETS[ss.sm_preset], None
     ss.sm_K = len(values)
     for k, text in enumerate(values):
         ss[f"sm_s{k}"] = text
@@ -346,6 +399,11 @@ def shift_typed() -> None:
         return
     ss.sm_c = c
     ss.pop("sm_c_error", None)
+
+
+def subscript(n: int) -> str:
+    """n in Unicode subscript digits: s₁ … s₁₀ in a label, without typesetting math."""
+    return str(n).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
 
 
 def vector(v: np.ndarray) -> str:
@@ -387,4 +445,5 @@ jacobian_alive(scores)
 proof(shown, "cross_entropy")
 gradient_alive(scores)
 wrong_line(shown)
-until_checked(shown)
+downloads(shown)
+until_checked()

@@ -62,7 +62,7 @@ def test_softmax_page_proofs_chart_and_slider(page, app_url, wait_app, screensho
         timeout=30_000)
     wait_app(page, timeout=60_000)
     expect(page.locator('[data-testid="stSliderThumbValue"]').first).to_have_text("1000.00")
-    typed = page.get_by_role("textbox", name="or type $c$")  # the raw label
+    typed = page.get_by_role("textbox", name="or type c")
     expect(typed).to_have_value("1000")  # the box follows the slider
     assert probabilities_text(page) == (p_before, q_before)
 
@@ -77,7 +77,7 @@ def test_softmax_page_proofs_chart_and_slider(page, app_url, wait_app, screensho
     assert probabilities_text(page) == (p_before, q_before)
 
     # The sum overflows in float32 although every term fits: named, not silent.
-    page.get_by_role("button", name="[88.7, 88.7, 0]").click()
+    page.get_by_text("[88.7, 88.7, 0]", exact=True).click()
     expect(page.get_by_text("The naive softmax in float32 gives all zeros")).to_be_visible(
         timeout=30_000)
     wait_app(page, timeout=60_000)

@@ -101,7 +101,8 @@ def test_the_first_run_with_the_digest_on_disk_imports_neither_sympy_nor_pandas(
         assert not at.exception, at.exception
         text = "\\n".join(m.value for m in at.markdown)
         assert "checking this line" not in text and ":green-badge[✓ symbolic K]" in text, text
-        assert len(at.get("download_button")) == 6
+        assert len(at.get("download_button")) == 1  # one choice of proof and format, one button
+        assert len(at.selectbox(key="sm_download").options) == 6
         assert not any("in the background" in c.value for c in at.caption), "no waiting rerun"
         at.toggle(key="sm_jacobian").set_value(True).run()
         assert any("differentiating" in i.value for i in at.info)

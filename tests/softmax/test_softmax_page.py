@@ -80,6 +80,24 @@ def turn_on(app, *keys: str):
     return app.run()
 
 
+def preset(app, label: str):
+    """Choose a preset of scores: one pill of the page's "try these scores" row."""
+    return app.button_group(key="sm_preset").set_value(label).run()
+
+
+def downloads(app) -> list[str]:
+    """The media URL of every download the page offers (named by a hash of the file's content
+    and ending in its type), each chosen in turn as a student would (one choice of proof and
+    format, then one button)."""
+    names = []
+    assert len(app.selectbox(key="sm_download").options) == 2 * len(PROOFS)
+    for choice in (f"{key}.{kind}" for key in PROOFS for kind in ("md", "tex")):
+        app.selectbox(key="sm_download").set_value(choice).run()
+        (button,) = app.get("download_button")
+        names.append(button.proto.url)
+    return names
+
+
 def overflow_warnings(app) -> str:
     return " ".join(w.value for w in app.warning if w.value.startswith("The naive softmax"))
 
@@ -103,7 +121,8 @@ def test_renders_all_three_proofs_with_badges_and_charts(at) -> None:
     (bar,) = [json.dumps(spec) for spec in chart_specs(at)]
     assert '"bar"' in bar and '"xOffset"' in bar
     assert at.slider(key="sm_c").value == 0.0
-    assert len(at.get("download_button")) == 6
+    files = downloads(at)  # six different files: each proof as Markdown and as .tex
+    assert len(set(files)) == 6 and [f.rsplit(".")[-1] for f in files] == ["md", "tex"] * 3
     # The rest on demand: the Jacobian's two heat maps, and the correct line beside a wrong one.
     turn_on(at, "sm_jacobian", "sm_wrong")
     specs = [json.dumps(spec) for spec in chart_specs(at)]
@@ -127,7 +146,7 @@ def test_live_parts_wait_for_their_toggle_and_the_overflow_demo_opens_itself(at)
     assert not any("breaks on these scores" in c.value for c in at.caption)
     at.toggle(key="sm_overflow").set_value(False).run()
     assert len(tables(at)) == 1
-    at.button(key="preset_[1000, 1001, 1002]").click().run()  # the toggle still off
+    preset(at, "[1000, 1001, 1002]")  # the toggle still off
     assert len(tables(at)) == 3 and "float64 gives nan" in overflow_warnings(at)
     assert any(c.value == "Shown because the naive softmax breaks on these scores."
                for c in at.caption)
@@ -165,7 +184,7 @@ def test_moving_the_shift_slider_leaves_the_probabilities_unchanged(at) -> None:
 
 
 def test_preset_1000_1001_1002_shows_the_overflow(at) -> None:
-    at.button(key="preset_[1000, 1001, 1002]").click().run()
+    preset(at, "[1000, 1001, 1002]")
     assert [at.text_input(key=f"sm_s{k}").value for k in range(3)] == ["1000", "1001", "1002"]
     said = overflow_warnings(at)
     assert "float32 gives nan" in said and "float64 gives nan" in said
@@ -281,7 +300,7 @@ def test_one_hot_target_reads_0_and_1(at) -> None:
 
 
 def test_no_raw_tex_outside_math_in_markdown(at) -> None:
-    at.button(key="preset_[1000, 1001, 1002]").click().run()  # the overflow warnings too
+    preset(at, "[1000, 1001, 1002]")  # the overflow warnings too
     texts = [e.value for kind in ("markdown", "caption", "warning", "error")
              for e in getattr(at, kind)]
     for text in texts:
@@ -293,7 +312,7 @@ def test_float32_sum_overflow_is_named_not_silent(at) -> None:
     """[88.7, 88.7, 0] in float32: e^88.7 = 3.3e38 fits (float32's largest is 3.4e38, e^88.72),
     but e^88.7 + e^88.7 = 6.6e38 does not: the sum is inf and every p_k = finite / inf = 0."""
     at.slider(key="sm_c").set_value(250.0).run()
-    at.button(key="preset_[88.7, 88.7, 0]").click().run()
+    preset(at, "[88.7, 88.7, 0]")
     assert at.slider(key="sm_c").value == 0.0  # a preset's scores are shown unshifted
     assert at.text_input(key="sm_c_text").value == "0"
     float32, float64 = tables(at)[1:3]
@@ -361,7 +380,7 @@ def test_before_sympy_has_checked_the_lines_say_checking(open_page, tmp_path,
     at.run()
     text = markdown_text(at)
     assert "checking" not in text and text.count(":green-badge[✓ symbolic K]") == lines
-    assert len(at.get("download_button")) == 6
+    assert len(downloads(at)) == 6
     kept = {p.name for p in tmp_path.glob("derivations/*.json")}
     digests = {name for name in kept if name.startswith("softmax-page-")}
     assert len(digests) == 1 and len(kept - digests) == len(PROOFS) + len(MISTAKES)
