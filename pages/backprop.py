@@ -51,7 +51,7 @@ from core.backprop.workstore import (
 )
 from core.export import to_markdown, to_tex
 from core.numbers import NumberError, code, parse_number, tex_number
-from pages import derivation_lines, through_app
+from pages import through_app
 
 NOTE = "Default weights are illustrative: the homework's Figure 1 is lost."
 HOMEWORK_SETTINGS = {"activation": "sigmoid", "loss": "half_squared_error", "lr": 0.1}
@@ -59,6 +59,8 @@ MODES = {"show": "Show me", "try": "Let me try"}
 VIEWS = {"one": "One example", "matrix": "Matrix form (a minibatch)"}
 STATUS = {"right": "✓ right", "follows": "→ follows from your numbers", "wrong": "✗ wrong",
           "unreadable": "? not a number", "revealed": "◌ revealed", "not yet": "· not yet"}
+# A caption's look inside a Markdown element that holds more (one element instead of two).
+SMALL = '<p style="font-size:0.875rem;opacity:0.6;margin:0 0 0.5rem">'
 ss = st.session_state
 
 
@@ -358,10 +360,14 @@ def introduction() -> None:
         "from your own numbers counts. "
         + ("The problem is the pen-and-paper part of the homework: x = [0.5, 0.1, 0.3], "
            "y = [0.9, 0.1], η = 0.1, sigmoid everywhere." if homework else
-           "The box below says whose problem is on screen."))
-    st.latex(r"z^{(l)}_j = \sum_i w^{(l)}_{ji}\, a^{(l-1)}_i + b^{(l)}_j,\qquad "
-             r"a^{(l)}_j = f\big(z^{(l)}_j\big),\qquad "
-             r"\delta^{(l)}_j = f'\big(z^{(l)}_j\big) \sum_k w^{(l+1)}_{kj}\,\delta^{(l+1)}_k")
+           "The box below says whose problem is on screen.")
+        # The layer's three formulas in the same element: each element costs every re-run a
+        # render of its own, a Next too (Streamlit's frontend redraws the whole app for the URL).
+        + "\n\n$$\n"
+        r"z^{(l)}_j = \sum_i w^{(l)}_{ji}\, a^{(l-1)}_i + b^{(l)}_j,\qquad "
+        r"a^{(l)}_j = f\big(z^{(l)}_j\big),\qquad "
+        r"\delta^{(l)}_j = f'\big(z^{(l)}_j\big) \sum_k w^{(l+1)}_{kj}\,\delta^{(l+1)}_k"
+        "\n$$")
     for message in ss.link_messages:
         st.warning(f"The link was not used as it is: {message}.", icon=":material/link_off:")
 
@@ -477,10 +483,10 @@ def banner(trace) -> None:
 
 def mode_switch() -> None:
     ss.setdefault("view", "one")
-    mode, view = st.columns(2)
-    mode.radio("Mode", list(MODES), format_func=MODES.get, key="mode", horizontal=True,
+    row = st.container(horizontal=True, gap="large")  # one block, not three (columns)
+    row.radio("Mode", list(MODES), format_func=MODES.get, key="mode", horizontal=True,
                help="Let me try: each step shows its formula; type the value, or reveal it.")
-    view.radio("View", list(VIEWS), format_func=VIEWS.get, key="view", horizontal=True,
+    row.radio("View", list(VIEWS), format_func=VIEWS.get, key="view", horizontal=True,
                help="The matrix form works the same step for B examples at once.")
 
 
@@ -500,12 +506,13 @@ def problem_tables(shape: tuple[int, ...]) -> tuple:
         y_df = editor(1, "y")
         error_for_y = st.empty()
     with weights:
-        st.subheader("Weights and biases")
-        st.caption("Row = receiving unit j, column = sending unit i: the cell is w_ji; last "
-                   "column is the bias.")
         layer_dfs, layer_errors = [], []
         for ell in range(n_layers):
-            st.markdown(f"Layer {ell + 1}: W{sup(ell + 1)} and b{sup(ell + 1)}")
+            name = f"Layer {ell + 1}: W{sup(ell + 1)} and b{sup(ell + 1)}"
+            if ell == 0:  # the column's heading and caption in the same element
+                name = (f"### Weights and biases\n\n{SMALL}Row = receiving unit j, column = "
+                        f"sending unit i: the cell is w_ji; last column is the bias.</p>\n\n{name}")
+            st.markdown(name, unsafe_allow_html=True)
             layer_dfs.append(editor(2 + ell, f"W{ell}"))
             layer_errors.append(st.empty())
 
@@ -543,18 +550,17 @@ def navigation(steps, marking) -> bool:
     all steps are shown."""
     ss.n_steps = len(steps)
     ss.step = min(ss.step, len(steps) - 1)
-    nav = st.columns([1.3, 1.1, 1.6, 3.5])
-    nav[0].button("◀ Previous", on_click=go_to, args=(ss.step - 1,), disabled=ss.step == 0,
-                  width="stretch")
-    nav[1].button("Next ▶", on_click=go_to, args=(ss.step + 1,),
-                  disabled=ss.step == len(steps) - 1, width="stretch")
-    show_all = nav[2].toggle("Show all steps", key="show_all")
+    # One horizontal block, not four columns: the fragment re-sends every block on each Next.
+    nav = st.container(horizontal=True, vertical_alignment="center")
+    nav.button("◀ Previous", on_click=go_to, args=(ss.step - 1,), disabled=ss.step == 0)
+    nav.button("Next ▶", on_click=go_to, args=(ss.step + 1,), disabled=ss.step == len(steps) - 1)
+    show_all = nav.toggle("Show all steps", key="show_all")
     ss.jump = ss.step
 
     labels = [f"{i + 1}. {s.name}"
               + (f" — {STATUS[status(i, steps, marking)]}" if ss.mode == "try" else "")
               for i, s in enumerate(steps)]
-    nav[3].selectbox("Go to step", range(len(steps)), key="jump", label_visibility="collapsed",
+    nav.selectbox("Go to step", range(len(steps)), key="jump", label_visibility="collapsed",
                      format_func=labels.__getitem__, on_change=lambda: go_to(ss.jump))
     return show_all
 
@@ -569,17 +575,16 @@ def network_drawing(shape, trace, marking, column, show_all: bool) -> None:
     current = None if show_all else trace.steps[ss.step]
     hidden = " (“?” until you answer or reveal it)" if shown is not None else ""
     with column:
-        st.markdown("**The network**")
-        # The drawing and its caption in one element (each Markdown element costs a Next a render
-        # of its own; st.html would be cheaper still, but its sanitiser drops the SVG). Numbers and
-        # the units' own names only, escaped: no user text reaches this HTML.
+        # The drawing, its title and caption in one element (each Markdown element costs a Next a
+        # render of its own; st.html would be cheaper still, but its sanitiser drops the SVG).
+        # Numbers and the units' own names only, escaped: no user text reaches this HTML.
         st.markdown(
             network_svg(shape, trace.problem.W, trace.problem.b, trace.activations, current,
                         shown=shown)
-            + '<p style="font-size:0.875rem;opacity:0.6;margin:0.25rem 0 0">Blue edges: positive '
-            "weights, orange: negative. Red: the unit and edge of the current step. Under each "
-            f"unit: its activation{hidden} and bias. Where the edges are too many to label, "
-            "hover over one to see its weight.</p>", unsafe_allow_html=True)
+            + '<p style="font-size:0.875rem;opacity:0.6;margin:0.25rem 0 0"><b>The network.</b> '
+            "Blue edges: positive weights, orange: negative. Red: the unit and edge of the "
+            f"current step. Under each unit: its activation{hidden} and bias. Where the edges "
+            "are too many to label, hover over one to see its weight.</p>", unsafe_allow_html=True)
 
 
 def verdict(s, mark) -> None:
@@ -619,15 +624,15 @@ def answer_row(steps, i: int, marking, is_open: bool) -> None:
     key = f"ans::{ss.version}::{s.name}"
     if key not in ss:
         ss[key] = ss.answers.get(s.name, "")
-    box, button = st.columns([5, 1], vertical_alignment="bottom")
-    box.text_input(f"Your value for {s.name} (checked to 4 significant digits)", key=key,
+    row = st.container(horizontal=True, vertical_alignment="bottom")  # one block, not three
+    row.text_input(f"Your value for {s.name} (checked to 4 significant digits)", key=key,
                    on_change=save_answer, args=(s.name, key, ss.version),
-                   placeholder="e.g. 0.5225")
+                   placeholder="e.g. 0.5225", width="stretch")
     if not is_open:
-        button.button("Reveal", key=f"reveal::{ss.version}::{s.name}", on_click=reveal,
-                      args=(s.name, ss.version), width="stretch")
+        row.button("Reveal", key=f"reveal::{ss.version}::{s.name}", on_click=reveal,
+                   args=(s.name, ss.version))
     elif ss.mode == "try" and s.name in ss.revealed:
-        button.caption("revealed")
+        row.caption("revealed", width="content")
     verdict(s, marking.marks[i])
 
 
@@ -700,27 +705,31 @@ def step_by_step(trace) -> None:
 
 
 def check_my_work(steps, marking) -> None:
-    """The score, the first wrong step with the student's own numbers, and every step's mark."""
-    st.subheader("Check my work")
+    """The score, the first wrong step with the student's own numbers, and every step's mark.
+    The heading, the score and the hint are as few Markdown elements as they can be: the
+    fragment re-sends each of them on every Next."""
     answered = marking.count("right", "follows", "wrong")
     revealed = len(ss.revealed & {s.name for s in steps})
+    hint = "" if answered else (
+        f"\n\n{SMALL}Type your values into the steps above (any step, any order); they are "
+        "compared with the machine's to 4 significant digits, and with what your own earlier "
+        "numbers give.</p>")
     if ss.mode == "try":
+        st.subheader("Check my work")
         scored = sum(m.verdict in ("right", "follows") and s.name not in ss.revealed
                      for s, m in zip(steps, marking.marks, strict=True))
         st.markdown(f"**Score: {scored} of {len(steps)}** — {marking.count('right')} right, "
                     f"{marking.count('follows')} worked right from your own numbers, "
                     f"{marking.count('wrong')} wrong, {revealed} revealed (a step revealed "
-                    "before it was answered scores nothing).")
+                    "before it was answered scores nothing)." + hint, unsafe_allow_html=True)
+    else:
+        st.markdown("### Check my work" + hint, unsafe_allow_html=True)
     if ss.store_problem:
         st.warning(f"Your answers are not being kept: {ss.store_problem}.")
-    if not answered:
-        st.caption("Type your values into the steps above (any step, any order); they are "
-                   "compared with the machine's to 4 significant digits, and with what your own "
-                   "earlier numbers give.")
-    elif marking.first_wrong is None:
+    if answered and marking.first_wrong is None:
         st.success("Every value you typed is right or follows from your numbers.",
                    icon=":material/check_circle:")
-    else:
+    elif answered:
         s, mark = steps[marking.first_wrong], marking.marks[marking.first_wrong]
         st.error(f"First wrong step: ${s.label}$ (step {marking.first_wrong + 1}). "
                  f"{mark.message} With your numbers:", icon=":material/cancel:")
@@ -736,10 +745,11 @@ def check_my_work(steps, marking) -> None:
 
 def w11_in_full(trace, unit) -> None:
     ch = trace.w11
-    st.subheader("The update of w₁₁ in full")
     if ss.mode == "try":
-        st.caption("In Let me try this section is shown in Show me only: it holds every value.")
+        st.markdown(f"### The update of w₁₁ in full\n\n{SMALL}In Let me try this section is "
+                    "shown in Show me only: it holds every value.</p>", unsafe_allow_html=True)
         return
+    st.subheader("The update of w₁₁ in full")
     # Dozens of typeset factors: built when the student asks for them, not on every open.
     if not st.toggle(f"Show the chain rule along all {len(ch.paths)} path(s) from w₁₁⁽¹⁾ to the "
                      "loss, every factor on paper and in numbers", key="show_w11"):
@@ -770,20 +780,17 @@ def check_the_derivations() -> None:
 def delta_rule() -> None:
     """δ_j = f'(z_j) Σ_k w_kj δ_k and ∂L/∂w_ji = δ_j a_i derived, each line checked by SymPy
     against the line before (core.derivations, as on the Softmax page)."""
-    st.subheader("Where the δ rule comes from")
     results = [derivations.remembered(d, deltarule.WAYS) for d in deltarule.DERIVATIONS]
-    st.caption("δⱼ = f′(zⱼ) Σₖ wₖⱼ δₖ and ∂L/∂wⱼᵢ = δⱼ aᵢ, derived line by line, each line "
-               "checked by SymPy against the line before.")
+    st.markdown(f"### Where the δ rule comes from\n\n{SMALL}δⱼ = f′(zⱼ) Σₖ wₖⱼ δₖ and ∂L/∂wⱼᵢ = "
+                "δⱼ aᵢ, derived line by line, each line checked by SymPy against the line "
+                "before.</p>", unsafe_allow_html=True)
     # Closed until opened: a browser typesets hidden lines but need not lay them out.
     for d, result in zip(deltarule.DERIVATIONS, results, strict=True):
         with st.expander(d.title):
-            st.markdown(f"**Claim.** {d.intro}")
-            st.latex(d.statement)
-            derivation_lines(d, result, ":gray-badge[not checked yet]")
+            for line in derivation_markdowns(d, result):
+                st.markdown(line)
             if result is None:
                 continue
-            st.markdown("**∎** The last line is the right side of the claim: "
-                        f"{result.conclusion.badges}")
             title = d.title
             buttons = st.container(horizontal=True)
             buttons.download_button(
@@ -800,6 +807,24 @@ def delta_rule() -> None:
                   on_click=check_the_derivations)
     else:
         st.caption(f"Checked by {deltarule.CHECKED_BY}.")
+
+
+def derivation_markdowns(d, result) -> list[str]:
+    """One Markdown element per line of `d`: the line, its number, rule and SymPy's verdicts
+    (what it was checked against), the claim before the first and the conclusion after the
+    last. A line's formula above its rule, as on the Softmax page: in two columns each line was
+    five elements (a row, two columns, a formula, a text) for every re-run to redraw."""
+    out = []
+    for n, step in enumerate(d.steps, start=1):
+        r = result.lines[n - 1] if result else None
+        verdict = f"{r.badges} :gray[vs {r.against_words}]" if r else \
+            ":gray-badge[not checked yet]"
+        out.append(f"$$\n{step.latex}\n$$\n\n**{n}.** {step.rule}  \n{verdict}")
+    out[0] = f"**Claim.** {d.intro}\n\n$$\n{d.statement}\n$$\n\n{out[0]}"
+    if result is not None:
+        out[-1] += ("\n\n**∎** The last line is the right side of the claim: "
+                    f"{result.conclusion.badges}")
+    return out
 
 
 def all_checks(checks) -> None:
@@ -1029,22 +1054,22 @@ def with_marks(make, *args):
 def downloads(trace) -> None:
     st.subheader("Download")
     origin = describe(ss.origin).replace("`", "")
-    d1, d2, d3, d4 = st.columns(4)
+    row = st.container(horizontal=True)  # one block, not five (four columns)
     # Written when clicked, not on every re-run: most runs never download.
     # The checks as they stand at the click: SymPy's may have come in since this run.
     live = ss.live
-    d1.download_button("Markdown (with LaTeX)",
-                       with_marks(lambda m: derivation.markdown(trace, live["checks"], NOTE, m)),
-                       "backprop_step.md", "text/markdown", width="stretch", on_click="ignore")
-    d2.download_button("LaTeX (.tex, compiles with pdflatex)",
-                       with_marks(lambda m: derivation.tex(trace, live["checks"], NOTE, m)),
-                       "backprop_step.tex", "application/x-tex", width="stretch",
-                       on_click="ignore")
-    d3.download_button("Problem and trace (.json)", with_marks(pf.trace_json, trace, origin),
-                       "backprop_problem.json", "application/json", width="stretch",
-                       on_click="ignore")
-    d4.download_button("Step values (.csv)", with_marks(pf.steps_csv, trace),
-                       "backprop_steps.csv", "text/csv", width="stretch", on_click="ignore")
+    row.download_button("Markdown (with LaTeX)",
+                        with_marks(lambda m: derivation.markdown(trace, live["checks"], NOTE, m)),
+                        "backprop_step.md", "text/markdown", width="stretch", on_click="ignore")
+    row.download_button("LaTeX (.tex, compiles with pdflatex)",
+                        with_marks(lambda m: derivation.tex(trace, live["checks"], NOTE, m)),
+                        "backprop_step.tex", "application/x-tex", width="stretch",
+                        on_click="ignore")
+    row.download_button("Problem and trace (.json)", with_marks(pf.trace_json, trace, origin),
+                        "backprop_problem.json", "application/json", width="stretch",
+                        on_click="ignore")
+    row.download_button("Step values (.csv)", with_marks(pf.steps_csv, trace),
+                        "backprop_steps.csv", "text/csv", width="stretch", on_click="ignore")
     if ss.mode == "try":
         st.caption("In Let me try the downloads carry your answers and their marks.")
 
