@@ -63,7 +63,7 @@ def _frac(top: str, bottom: str) -> str:
 
 
 @lru_cache(maxsize=32)
-def _structure(shape: net.Shape, activation: str, loss: str) -> tuple[tuple, str]:
+def w11_structure(shape: net.Shape, activation: str, loss: str) -> tuple[tuple, str]:
     """Paths as tuples of (factor symbol, equals, value-recipe), and the printed SymPy sum."""
     n = len(shape) - 1
     f, out = ACTIVATIONS[activation], LOSSES[loss]
@@ -133,7 +133,7 @@ def _printed_sum(lhs: str, paths: list[tuple]) -> str:
 
 def w11_chain_rule(p: net.Problem, zs, acts, traced_grad: float, new_w11: float) -> ChainRule:
     """Evaluate every factor of every path from w^{(1)}_{11} to the loss."""
-    paths_spec, expression = _structure(p.shape, p.activation, p.loss)
+    paths_spec, expression = w11_structure(p.shape, p.activation, p.loss)
     prime = ACTIVATIONS[p.activation].prime
     fp = [prime(z, a) for z, a in zip(zs, acts[1:], strict=True)]
     grad = LOSSES[p.loss].grad(p.y, acts[-1])

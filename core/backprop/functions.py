@@ -136,8 +136,9 @@ LOSSES: dict[str, Loss] = {lo.name: lo for lo in (
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
-    e = np.exp(z - z.max())  # shift by max: same p, no overflow
-    return e / e.sum()
+    """exp(z) / Σ exp(z) along the last axis (a row of scores, or one per row)."""
+    e = np.exp(z - z.max(axis=-1, keepdims=True))  # shift by max: same p, no overflow
+    return e / e.sum(axis=-1, keepdims=True)
 
 
 def softmax_formula(zs: Sequence[sp.Expr], j: int) -> sp.Expr:

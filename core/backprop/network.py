@@ -118,9 +118,3 @@ def forward(W, b, x, activation: str, loss: str) -> tuple[list[np.ndarray], list
         acts.append(softmax(z) if last and softmax_output else f(z))
         zs.append(z)
     return zs, acts
-
-
-def loss_of(p: Problem, W=None, b=None) -> float:
-    """L as a plain function of the parameters (for finite differences)."""
-    _, acts = forward(p.W if W is None else W, p.b if b is None else b, p.x, p.activation, p.loss)
-    return LOSSES[p.loss].value(p.y, acts[-1])

@@ -96,10 +96,16 @@ def _values(p: net.Problem, zs, acts, deltas, gW, gb, nW, nb, loss: float) -> di
     return v
 
 
-def fill(template: str, values: dict[str, float]) -> str:
-    """A template with each ⟨key⟩ replaced by its number."""
+def fill(template: str, values: dict[str, float], printed: dict[str, str] | None = None) -> str:
+    """A template with each ⟨key⟩ replaced by its number; `printed` keeps the numbers printed
+    so far (one value goes into many steps: a trace prints each once)."""
+    printed = {} if printed is None else printed
+
     def number(m: re.Match) -> str:
-        return paren(tex_number(values[m.group(1)]))
+        key = m.group(1)
+        if key not in printed:
+            printed[key] = paren(tex_number(values[key]))
+        return printed[key]
 
     return PLACEHOLDER.sub(number, template)
 
@@ -130,8 +136,9 @@ def trace_step(weights, biases, x, y, lr, activation: str = "sigmoid",
         nb = [b - p.lr * g for b, g in zip(p.b, gb, strict=True)]
     values = _values(p, zs, acts, deltas, gW, gb, nW, nb, L)
     templates: tuple[StepTemplate, ...] = step_templates(p.shape, p.activation, p.loss)
+    printed: dict[str, str] = {}
     steps = [
-        Step(name=t.name, symbolic=t.symbolic, substituted=fill(t.template, values),
+        Step(name=t.name, symbolic=t.symbolic, substituted=fill(t.template, values, printed),
              value=values[t.key], label=t.label, kind=t.kind, layer=t.layer, unit=t.unit,
              source=t.source)
         for t in templates
