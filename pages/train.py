@@ -63,6 +63,11 @@ ss = st.session_state
 OTHER_PARAMS = ("job",)
 # The settings that have a box on the form (the rest are kept in the form dict, unshown).
 BOXES = {name for name, s in SETTINGS.items() if s.form} | {SWEEP_KEY, SWEEP_VALUES}
+# What the parameter count, the data set and the memory beside the form are computed from (the
+# data set's `DataSpec` and `check_memory`'s arguments): a box for any other setting changes only
+# itself and the form's problems, so it re-runs alone (`lone_box`).
+SUMMARY_INPUTS = {"dataset", "seed", "preprocess", "max_train", "csv", "label", "hidden",
+                  "optimizer", "batch_size"}
 
 
 # ----------------------------------------------------------------------------- state and data
@@ -118,13 +123,13 @@ def form() -> dict[str, Any]:
 
 
 def keep_in_link() -> None:
-    """Write the form into the page's URL, so a copied link reopens exactly this form."""
-    wanted = to_query(form())
-    for key in [k for k in st.query_params if k not in OTHER_PARAMS and k not in wanted]:
-        del st.query_params[key]
-    for key, value in wanted.items():
-        if st.query_params.get(key) != value:
-            st.query_params[key] = value
+    """Write the form into the page's URL, so a copied link reopens exactly this form. Only when
+    it changed, and in one message: each change of the URL re-renders the whole page in the
+    browser."""
+    now = st.query_params.to_dict()
+    wanted = {**{k: v for k, v in now.items() if k in OTHER_PARAMS}, **to_query(form())}
+    if now != wanted:
+        st.query_params.from_dict(wanted)
 
 
 def load_settings() -> None:
@@ -168,6 +173,27 @@ def set_form(values: dict[str, Any], told: list[str] | None = None) -> None:
 
 
 def box(label: str, name: str, help: str | None = None) -> None:
+    """A text box for one setting; one that only its own value depends on (not the parameter
+    count, the data set or the memory: `SUMMARY_INPUTS`) is a fragment of its own."""
+    if name in SUMMARY_INPUTS:
+        text_box(label, name, help)
+    else:
+        st.fragment(lone_box)(label, name, help)
+
+
+def lone_box(label: str, name: str, help: str | None) -> None:
+    """One box run as its own fragment: typing in it re-runs this box alone and writes the link.
+    The form re-runs (the whole page: no fragment can re-run the one around it) only when the
+    form's problems changed, as Train is disabled on them and they are listed beside the form."""
+    text_box(label, name, help)
+    if ss.get("train_form_running"):
+        return  # called by the form's own run, which checks the form after its boxes
+    if read_form()[1] != ss.get("train_form_problems"):
+        st.rerun(scope="app")
+    keep_in_link()
+
+
+def text_box(label: str, name: str, help: str | None = None) -> None:
     """A text box for one setting, given its value from the form dict (so it is never blank
     unless the student cleared it) and writing what it holds back into the dict."""
     told = name in ss.get("train_form_told", ())
@@ -546,9 +572,14 @@ def network_form() -> None:
     the parameter count, the data set, the link, Train and Stop), not the experiments, the live
     panel or the runs table. Train and Stop then re-run the whole page, which shows the run."""
     setup, about = st.columns([3, 2], gap="large")
-    with setup:
-        network_boxes()
+    ss["train_form_running"] = True  # the lone boxes (see `lone_box`) leave the checks to us
+    try:
+        with setup:
+            network_boxes()
+    finally:
+        ss["train_form_running"] = False
     config, errors = read_form()
+    ss["train_form_problems"] = list(errors)  # what a lone box compares its change against
     with about:
         parameters_and_data(config, errors)
     keep_in_link()

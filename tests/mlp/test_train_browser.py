@@ -139,3 +139,33 @@ def test_a_copied_link_reopens_the_form_on_a_fresh_server(page, browser, app_url
         fresh.screenshot(path=str(screenshot_dir / "train_from_link.png"), full_page=True)
     finally:
         other.close()
+
+
+def test_a_slip_in_a_lone_box_disables_train_until_it_is_fixed(page, app_url, goto,
+                                                               wait_app) -> None:
+    """η's box re-runs alone (a fragment of its own); a value the form cannot use still reaches
+    the whole form: its sentence quoting what was typed and Train disabled; fixed, both go and
+    the link takes the new value."""
+    from playwright.sync_api import expect
+
+    goto(page, f"{app_url}/train", "Train an MLP")
+    train = page.locator(".st-key-train button")
+    lr = page.get_by_role("textbox", name="Learning rate η", exact=True)
+    lr.fill("0.3")
+    lr.press("Enter")
+    wait_app(page)
+    expect(page).to_have_url(re.compile(r"lr=0\.3"), timeout=30_000)
+    expect(train).to_be_enabled()
+    lr.fill("fast")
+    lr.press("Enter")
+    wait_app(page)
+    problem = page.locator('[data-testid="stAlertContentError"]').filter(has_text="fast")
+    expect(problem).to_have_count(1, timeout=30_000)
+    expect(train).to_be_disabled()
+    lr.fill("0.05")
+    lr.press("Enter")
+    wait_app(page)
+    expect(problem).to_have_count(0, timeout=30_000)
+    expect(train).to_be_enabled()
+    expect(page).to_have_url(re.compile(r"lr=0\.05"), timeout=30_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
