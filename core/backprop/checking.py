@@ -30,7 +30,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from core.backprop import oracle, problems
+from core.backprop import oracle, problems, shapecache
 from core.backprop.chainrule import w11_structure
 from core.backprop.formulas import step_templates
 from core.backprop.functions import ACTIVATIONS, LOSSES
@@ -80,13 +80,14 @@ def nearby(shape, activation: str, loss: str) -> list[Key]:
     return list(dict.fromkeys(out))
 
 
-def print_ahead(keys: list[Key]) -> None:
+def print_ahead(keys: list[Key]) -> str:
     """Print (and so keep on disk) the step formulas and chain rule of each (shape, activation,
     loss): what the page's next run of that shape reads instead of printing. Runs in the worker
-    process."""
+    process; returns the folder it keeps them in (the cache folder of its environment)."""
     for key in keys:
         step_templates(*key)
         w11_structure(*key)
+    return str(shapecache.folder())
 
 
 def request(shape, activation: str, loss: str) -> None:
