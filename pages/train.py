@@ -28,7 +28,13 @@ from core.mlp import charts
 from core.mlp.budget import check_config, memory_budget_mb
 from core.mlp.csvdata import LIMITS, MAX_BYTES, CsvError, csv_header, store_upload
 from core.mlp.datasets import DATASETS, Dataset, DataSpec, dataset_available
-from core.mlp.describe import blank_missing, describe, describe_data, formula_tex
+from core.mlp.describe import (
+    blank_missing,
+    describe,
+    describe_data,
+    formula_tex,
+    markdown_table,
+)
 from core.mlp.form import (
     SWEEP_KEY,
     SWEEP_VALUES,
@@ -415,10 +421,10 @@ def experiments() -> None:
             ok, why = (dataset_available(preset.requires) if preset.requires else (True, ""))
             st.toggle("Longer version", key="preset_long",
                       help="More epochs, on full MNIST when its files are present.")
-            st.dataframe(
-                [{"run": label, "settings": describe(kw)} for label, kw in preset.configs()],
-                hide_index=True,
-            )
+            # A Markdown table, not a data grid: the whole page re-renders at each change of
+            # the link (a form change), and a grid is the dearest element to re-render.
+            st.markdown(markdown_table([{"run": label, "settings": describe(kw)}
+                                        for label, kw in preset.configs()]))
             if not ok:
                 st.info(f"This experiment needs the {preset.requires} files. "
                         f"{why}. Then reload the page.")
@@ -539,8 +545,9 @@ def parameters_and_data(config: TrainConfig | None, errors: list[str]) -> None:
     if data is not None:
         sizes = (data.n_features, *config.hidden, data.n_classes)
         formula = param_formula(sizes)
-        st.markdown("**Parameters** — weights $d_{l-1}\\cdot d_l$ plus biases $d_l$ per layer:")
-        st.latex(formula_tex(formula))
+        # The heading and the formula one element: every element here is sent again at a change.
+        st.markdown("**Parameters** — weights $d_{l-1}\\cdot d_l$ plus biases $d_l$ per layer:"
+                    f"\n\n$$\n{formula_tex(formula)}\n$$")
         # One caption of two lines: every element here is sent again at each change of a box.
         caption = f"layers {' → '.join(str(s) for s in sizes)}: {formula}"
         try:

@@ -1,15 +1,20 @@
 """The Train page's words and formulas: a run's short name, the parameter count as LaTeX, a data
-set in Markdown, the runs table without "None". Formatting only; the settings themselves are
-declared in `core.mlp.settings`."""
+set in Markdown, a small table in Markdown, the runs table without "None". Formatting only; the
+settings themselves are declared in `core.mlp.settings`."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from core.numbers import code
 
-__all__ = ["describe", "formula_tex", "describe_data", "blank_missing"]
+# ASCII punctuation, every character of it escaped with a backslash in a Markdown cell (CommonMark
+# allows that escape for each), so no label turns into emphasis, math ($), a link or a new cell.
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+__all__ = ["describe", "formula_tex", "describe_data", "markdown_table", "blank_missing"]
 
 
 def describe(settings: Mapping[str, Any]) -> str:
@@ -93,3 +98,17 @@ def blank_missing(table: Any) -> Any:
             out[column] = ["" if gap else f"{v:g}" if isinstance(v, float) else str(v)
                            for v, gap in zip(values, missing, strict=True)]
     return out
+
+
+def markdown_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Rows of equal keys as a Markdown table, the keys as its header, every cell's punctuation
+    escaped and line breaks made spaces: [{"run": "a|b"}] gives "| run |\\n|---|\\n| a\\|b |"."""
+    def cell(value: Any) -> str:
+        return _PUNCTUATION.sub(r"\\\1", " ".join(str(value).split()))
+
+    if not rows:
+        return ""
+    keys = list(rows[0])
+    lines = ["| " + " | ".join(cell(k) for k in keys) + " |", "|" + "---|" * len(keys)]
+    lines += ["| " + " | ".join(cell(row.get(k, "")) for k in keys) + " |" for row in rows]
+    return "\n".join(lines)

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from core.mlp.describe import formula_tex
+from core.mlp.describe import formula_tex, markdown_table
 from core.mlp.model import n_params_of, param_formula
 
 
@@ -47,5 +47,19 @@ def test_page_shows_the_formula_in_lines(open_page, run_store) -> None:
     """The page's own LaTeX for mnist5k's 784-64-10 net."""
     at = open_page("pages/train.py", timeout=60)
     at.selectbox(key="f_dataset").set_value("mnist5k").run()
-    (tex,) = [e.value for e in at.latex if "50{,}890" in e.value]
+    # The formula is display math ($$ … $$) in the Markdown element that heads it.
+    (tex,) = [e.value.split("$$")[1] for e in at.markdown if "50{,}890" in e.value]
     assert _shown_lines(tex) == ["N=784·64+64", "+64·10+10", "=50,890"]
+
+
+def test_markdown_table_escapes_what_markdown_would_read() -> None:
+    """Header from the keys; a "|" would start a new cell, "*x*" emphasis and "$...$" math, a
+    line break would end the row: each is escaped or made a space (worked by hand)."""
+    table = markdown_table([{"run": "a|b", "settings": "*x* $1$"}, {"run": "two\nlines"}])
+    assert table.split("\n") == [
+        "| run | settings |",
+        "|---|---|",
+        r"| a\|b | \*x\* \$1\$ |",
+        "| two lines |  |",
+    ]
+    assert markdown_table([]) == ""
