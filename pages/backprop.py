@@ -61,6 +61,12 @@ STATUS = {"right": "✓ right", "follows": "→ follows from your numbers", "wro
           "unreadable": "? not a number", "revealed": "◌ revealed", "not yet": "· not yet"}
 # A caption's look inside a Markdown element that holds more (one element instead of two).
 SMALL = '<p style="font-size:0.875rem;opacity:0.6;margin:0 0 0.5rem">'
+# Formulas the browser has not scrolled to skip style, layout and paint until they are (Show all
+# is 41 steps of three typeset lines each, most of them below the window); `auto` keeps a
+# block's size once drawn. As on the Softmax page.
+LAZY_DRAWING = ("<style>[data-testid='stMainBlockContainer'] "
+                "[data-testid='stElementContainer']:has(.katex-display)"
+                "{content-visibility:auto;contain-intrinsic-size:auto 300px}</style>")
 ss = st.session_state
 
 
@@ -348,6 +354,7 @@ def start() -> None:
 
 
 def introduction() -> None:
+    st.html(LAZY_DRAWING)  # style only: Streamlit puts it in the page's head, not its flow
     st.title("Backprop by hand")
     homework = ss.origin["kind"] == "homework"
     st.markdown(
@@ -661,14 +668,16 @@ def all_steps(steps, checks: list, marking) -> None:
     """Every step, one aligned block per stage and layer (core.backprop.showall): each step's
     formula, numbers and value; in Let me try a box for each step still to answer."""
     is_open = [opened(i, steps, marking) for i in range(len(steps))]
-    if ss.mode == "show":
-        st.caption("Every step at once. To type your own values, go through them one at a "
-                   "time (switch “Show all steps” off) or choose Let me try.")
     gradients = {c.name for c in checks}
     checks_of([], checks, as_table=True, caption=True)
-    for block in showall.blocks(steps):
-        with st.container(border=True):
-            st.markdown(f"**{block.title}**")
+    # One bordered box, each block's title a heading inside it: a box per block was nine layout
+    # blocks more for the browser to build and style whenever Show all is switched on.
+    with st.container(border=True):
+        for n, block in enumerate(showall.blocks(steps)):
+            hint = (f"{SMALL}Every step at once. To type your own values, go through them one "
+                    "at a time (switch “Show all steps” off) or choose Let me try.</p>\n\n"
+                    if n == 0 and ss.mode == "show" else "")
+            st.markdown(f"{hint}#### {block.title}", unsafe_allow_html=True)
             st.latex(showall.aligned(steps, block, is_open))
             checks_of([steps[i].name for i in block.indices
                        if is_open[i] and steps[i].name in gradients], checks, as_table=True)
