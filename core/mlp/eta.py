@@ -1,23 +1,28 @@
 """How long a training run has left, from its records, on a machine whose load keeps changing.
 
-    seconds left = epochs_left · Δwall / Δepoch over the steady run − since_last
-                 = epochs_left · c / s − since_last,   where over the same records
-    c = CPU seconds of the training thread per epoch   (`epoch_cost`: the work)
-    s = CPU seconds that thread got per wall second    (`cpu_share`: what the load leaves it)
+    seconds left = max(epochs_left · p − since_last, (epochs_left − 1) · p),
+    p = Δwall / Δepoch over the shortest recent stretch of the steady run that lasted at least
+        as long as what it predicts (Δwall ≥ epochs_left · p, and ≥ `MIN_WINDOW` s);
+        the whole steady run when no stretch is that long.
 
 The steady run is every record after the first interval (data on the cores, caches, the first
 allocations: the warm-up) once there are three intervals. `since_last` is the wall time since
-the newest record: the epoch in progress has used it already.
+the newest record: the epoch in progress has used it already, but an epoch overdue says nothing
+about the epochs after it, so those still take p each.
 
-Why the whole steady run and not the last few seconds: a worker trains below the server's
-priority, so other jobs change its share of a core 10× within one run (0.04–1.0 measured with
-two busy loops beside it) and no window of the past foresees the next burst; the longest window
-averages most of them out. Replaying four logged 100-epoch runs (quiet, one and two busy loops),
-the steady-run average was within 25 % at 56 % of the moments after the first 10 % (median
-error 22 %), against 46–53 % for the rate of the last 5, 10 or 20 s, of the later half, or
-mixes of them, and a recent CPU cost per epoch (0.052–0.075 s apart on a quiet machine) was no
-steadier a unit of work than wall time. c and s are kept apart for the page to say *why* a run
-is slow: "it has had 12 % of a core".
+Why "look back as far as you look ahead": a worker trains below the server's priority, so other
+jobs change its share of a core tenfold within one run (0.02-0.55 measured on this machine with
+two busy loops and other engineers' tests beside it), on every time scale from seconds to
+minutes. For the next minute the best guide is the last minute: its bursts average out much as
+the next minute's will, and a load that came to stay (another test suite) is in it. For the
+last ten seconds it is the last ten seconds: whatever holds the cores now is likely still there.
+Early in a run no stretch is as long as the time to go, and the whole steady run is the pace.
+Replaying 100-epoch runs logged with two busy loops beside them at load 14-16, the median error
+after the first 10 % fell from 48 % (the whole steady run) to 30 %.
+
+c = CPU seconds of the training thread per epoch (`epoch_cost`: the work) and s = the CPU
+seconds it got per wall second (`cpu_share`: what the load leaves it) are kept apart for the
+page to say *why* a run is slow: "it has had 12 % of a core".
 """
 
 from __future__ import annotations
@@ -25,7 +30,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Mark", "seconds_left", "epoch_cost", "cpu_share"]
+__all__ = ["Mark", "seconds_left", "pace", "epoch_cost", "cpu_share", "MIN_WINDOW"]
+
+# Seconds: no stretch shorter than this sets the pace (one slow epoch is not a trend).
+MIN_WINDOW = 5.0
 
 
 @dataclass(frozen=True)
@@ -65,11 +73,27 @@ def cpu_share(marks: Sequence[Mark]) -> float | None:
     return min(1.0, max(0.0, span[2] / span[1])) if span is not None else None
 
 
+def pace(marks: Sequence[Mark], epochs_left: float) -> float | None:
+    """p: wall seconds per epoch over the shortest recent stretch of the steady run (at least two
+    intervals, ending at the newest mark) whose Δwall ≥ max(MIN_WINDOW, epochs_left · p); over
+    the whole steady run when none is; None before two marks apart in epochs and time."""
+    run = steady(marks)
+    if _span(marks) is None:
+        return None
+    last = run[-1]
+    for first in reversed(run[:max(1, len(run) - 2)]):  # the newest start first
+        epochs, wall = last.epoch - first.epoch, last.wall - first.wall
+        if epochs > 0 and wall > 0 and wall >= max(MIN_WINDOW, epochs_left * wall / epochs):
+            return wall / epochs
+    epochs, wall, _ = _span(marks)
+    return wall / epochs
+
+
 def seconds_left(marks: Sequence[Mark], epochs_left: float,
                  since_last: float = 0.0) -> float | None:
-    """epochs_left · Δwall/Δepoch over the steady run − since_last, at least 0; None before two
-    records apart in epochs and time."""
-    span = _span(marks)
-    if span is None:
+    """max(epochs_left · p − since_last, (epochs_left − 1) · p), at least 0, with p = `pace`;
+    None before two records apart in epochs and time."""
+    p = pace(marks, epochs_left)
+    if p is None:
         return None
-    return max(0.0, epochs_left * span[1] / span[0] - since_last)
+    return max(0.0, epochs_left * p - since_last, (epochs_left - 1) * p)
