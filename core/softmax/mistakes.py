@@ -30,7 +30,7 @@ def _S(x) -> sp.Expr:
     return x.sum(lambda m: sp.exp(x.s(m)), "m")
 
 
-_SUM_M = r"\sum_{m=1}^{K} e^{s_m}"
+_SUM_M = "S"  # as in the Jacobian's lines: S is the sum of the exponentials
 _SUM_K = r"\sum_{k=1}^{K}"
 
 MISTAKES: tuple[Mistake, ...] = (
@@ -41,9 +41,8 @@ MISTAKES: tuple[Mistake, ...] = (
             r"= \frac{e^{s_k + c}}{\sum_{i=1}^{K} e^{s_i}}",
             lambda x, k: sp.exp(x.s(k) + x.c) / _S(x)),
     Mistake("jacobian", 2, "quotient rule with the sign flipped",
-            r"= \frac{e^{s_i}\,\dfrac{\partial}{\partial s_j}" + _SUM_M
-            + r" - \dfrac{\partial e^{s_i}}{\partial s_j}" + _SUM_M + r"}{\big(" + _SUM_M
-            + r"\big)^2}",
+            r"= \frac{e^{s_i}\,\dfrac{\partial " + _SUM_M + r"}{\partial s_j}"
+            + r" - \dfrac{\partial e^{s_i}}{\partial s_j}\," + _SUM_M + "}{" + _SUM_M + "^2}",
             lambda x, i, j: (sp.exp(x.s(i)) * sp.Derivative(_S(x), x.s(j))
                              - sp.Derivative(sp.exp(x.s(i)), x.s(j)) * _S(x)) / _S(x) ** 2),
     Mistake("jacobian", 6, "p_i(1 + p_i) on the diagonal",

@@ -25,7 +25,7 @@ def probabilities_text(page) -> tuple[str, str]:
 
 
 def test_softmax_page_proofs_chart_and_slider(page, app_url, wait_app, screenshot_dir) -> None:
-    core.softmax.check_ahead().join(timeout=300)  # fills the disk cache the server reads
+    core.softmax.checked_ahead(timeout=300)  # fills the disk cache the server reads
     # Start at the entry point so the app's own navigation is what serves the page.
     page.goto(app_url)
     wait_app(page)

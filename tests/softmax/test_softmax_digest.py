@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def shown() -> digest.Shown:
-    core.softmax.check_ahead().join(timeout=300)
+    core.softmax.checked_ahead(timeout=300)
     return digest.from_results()
 
 
@@ -118,7 +118,7 @@ def test_with_the_digest_on_disk_sympy_waits_until_a_page_asks(monkeypatch) -> N
     """Nothing a first visit shows needs SymPy when the digest is on disk, so the background
     thread lets that visit be served before importing it (AHEAD_DELAY_S), unless a page asks for
     the live oracles (a heat map or the gradient turned on): that ends the wait at once."""
-    core.softmax.check_ahead().join(timeout=300)  # SymPy imported, the K = 3 oracles cached
+    core.softmax.checked_ahead(timeout=300)  # SymPy imported, the K = 3 oracles cached
     monkeypatch.setattr(digest, "load", lambda folder=None: object())  # "on disk"
     monkeypatch.setattr(core.softmax, "AHEAD_DELAY_S", 300.0)
     for name in ("_all_done", "_oracles_built", "_oracles_wanted"):

@@ -21,7 +21,7 @@ PAGE = "pages/softmax.py"
 def at(open_page):
     # What app.py starts on a server's first run; here it is waited for, so that the page shows
     # every verdict (reading them from disk when SymPy has checked these very proofs before).
-    core.softmax.check_ahead().join(timeout=300)
+    core.softmax.checked_ahead(timeout=300)
     return open_page(PAGE, timeout=90)
 
 
