@@ -153,7 +153,8 @@ def load(ex: pf.Exercise, origin: dict) -> None:
                                 list(p.x), list(p.y))
     ss.update(lr=float(ex.lr), lr_text=repr(float(ex.lr)), lr_error="", shape_error="",
               activation=ex.activation, loss=ex.loss, n_in=p.shape[0],
-              n_hidden_layers=len(p.shape) - 2, n_out=p.shape[-1], editor_gen={})
+              n_hidden_layers=len(p.shape) - 2, n_out=p.shape[-1], editor_gen={},
+              table_stamps={})
     ss.update({f"hidden_{h}": n for h, n in enumerate(p.shape[1:-1])})
     ss.origin, ss.version, ss.step = origin, ss.get("version", 0) + 1, 0
     ss.answers, ss.revealed = {}, set()
@@ -241,8 +242,8 @@ def editor(index: int, name: str) -> pd.DataFrame:
     """The data editor of table `index`. A payload that deletes or adds a row, or edits a row
     or column that is not there (a modified client), is cut to the edits that fit: the editor
     restarts under a new key from its table with those edits in."""
-    gen = ss.editor_gen.get(index, 0)
-    key = f"{name}_{ss.version}" + (f".{gen}" if gen else "")
+    gen, stamp = ss.editor_gen.get(index, 0), ss.table_stamps[index]
+    key = f"{name}_{stamp}" + (f".{gen}" if gen else "")
     df = ss.tables[index]
     fitting, extra = edits_that_fit(ss.get(key), len(df), list(df.columns))
     if extra:
@@ -251,7 +252,7 @@ def editor(index: int, name: str) -> pd.DataFrame:
             for col, value in cells.items():
                 df.iat[row, df.columns.get_loc(col)] = value
         ss.tables[index], ss.editor_gen[index] = df, gen + 1
-        key = f"{name}_{ss.version}.{gen + 1}"
+        key = f"{name}_{stamp}.{gen + 1}"
         st.caption("An edit that did not fit this table (a row added or deleted, or a cell "
                    "that is not there) was ignored.")
     # Narrow fixed columns so that 6 inputs and the bias still fit without scrolling sideways.
@@ -501,10 +502,19 @@ def problem_tables(shape: tuple[int, ...]) -> tuple:
     """The editable tables: x and y beside W and b per layer. Returns the trace and its checks."""
     params, v, unit, n_layers = ss.params, ss.version, unit_names(shape), len(shape) - 1
     if ss.get("tables_version") != v:  # the editors' starting tables, built once per problem
-        ss.tables_version, ss.editor_gen = v, {}
-        ss.tables = [table([params.x], ["x"], unit[0]), table([params.y], ["y"], unit[-1])] + [
+        tables = [table([params.x], ["x"], unit[0]), table([params.y], ["y"], unit[-1])] + [
             table([row + [bj] for row, bj in zip(params.W[ell], params.b[ell], strict=True)],
                   unit[ell + 1], [*unit[ell], "b"]) for ell in range(n_layers)]
+        # A table that a new shape leaves as it was keeps its editor's key, so the browser keeps
+        # its data grid: re-creating the grids was most of a reshape's drawing. A new problem
+        # (load) empties the stamps, so that every editor starts afresh, without old edits.
+        old, stamps, gens = ss.get("tables", []), ss.table_stamps, ss.editor_gen
+        kept = {i for i, df in enumerate(tables) if i in stamps and i < len(old)
+                and df.equals(old[i]) and df.index.equals(old[i].index)
+                and df.columns.equals(old[i].columns)}
+        ss.table_stamps = {i: stamps[i] if i in kept else v for i in range(len(tables))}
+        ss.editor_gen = {i: g for i, g in gens.items() if i in kept}
+        ss.tables_version, ss.tables = v, tables
     inputs, weights = st.columns([2, 3])
     with inputs:
         st.subheader("Inputs and targets")
@@ -703,6 +713,10 @@ def step_by_step(trace) -> None:
     marking = ss.live["marking"] = mark_all(trace, ss.answers)
     checks = latest_checks()  # SymPy's may have come in since the page's run
     show_all = navigation(trace.steps, marking)
+    # The step and the answers kept, also after a run of this fragment alone. First, not last: a
+    # new URL makes Streamlit's frontend redraw the whole app, and sent now that redraw overlaps
+    # the server's work on the step instead of following the step's own redraw.
+    remember(trace)
     steps_col, drawing_col = st.columns([3, 2])
     with steps_col:
         step_through(trace, checks, marking, show_all)
@@ -710,7 +724,6 @@ def step_by_step(trace) -> None:
     check_my_work(trace.steps, marking)
     if ss.checks_polled:
         all_checks(checks)  # in here only while SymPy's column is to come: polled with the rest
-    remember(trace)  # the step and the answers, also after a run of this fragment alone
 
 
 def check_my_work(steps, marking) -> None:

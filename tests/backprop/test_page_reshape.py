@@ -1,0 +1,59 @@
+"""A new shape keeps the data grids it leaves unchanged (their editors' keys), and a new problem
+still starts every grid afresh: no edit of the old problem reaches the new one."""
+
+from __future__ import annotations
+
+import pytest
+from typeset import equations  # the page's formulas, one equation per line
+
+from core.backprop import oracle, problems
+
+PAGE = "pages/backprop.py"
+
+
+@pytest.fixture
+def at(open_page):
+    oracle.sympy_gradient_fn((3, 2, 2), "sigmoid", "half_squared_error")
+    return open_page(PAGE)
+
+
+def edit(app, key: str, row: int, column: str, value) -> None:
+    app.session_state[key] = {"edited_rows": {row: {column: value}}, "added_rows": [],
+                              "deleted_rows": []}
+    app.run()
+
+
+def keys(app) -> dict[int, int]:
+    return dict(app.session_state["table_stamps"])
+
+
+def test_one_hidden_unit_more_keeps_the_x_and_y_grids_and_renews_the_weights(at) -> None:
+    before = keys(at)
+    at.number_input(key="hidden_0").set_value(3).run()
+    after = keys(at)
+    # x (1×3) and y (1×2) are the same tables; W⁽¹⁾ gains a row and W⁽²⁾ a column.
+    assert after[0] == before[0] and after[1] == before[1]
+    assert after[2] != before[2] and after[3] != before[3]
+    # The kept grids still feed the numbers: edit x1 under its old key, and z1 follows
+    # (0.2·0.25 + 0.4·0.1 − 0.5·0.3 + 0.1 = 0.04).
+    edit(at, f"x_{after[0]}", 0, "x1", "0.25")
+    assert at.session_state["last_good"][0].problem.x.tolist() == [0.25, 0.1, 0.3]
+    assert "z^{(1)}_{1} = 0.04" in equations(at)
+
+
+def test_an_edited_table_that_a_reshape_carries_over_starts_a_new_grid(at) -> None:
+    edit(at, f"x_{keys(at)[0]}", 0, "x1", "0.25")
+    before = keys(at)
+    at.number_input(key="hidden_0").set_value(3).run()
+    # The edit is now in the table itself (the reshape keeps every number that fits), so the
+    # grid starts from it: under the old key it would apply the edit a second time.
+    assert keys(at)[0] != before[0]
+    assert at.session_state["params"].x == [0.25, 0.1, 0.3]
+
+
+def test_back_to_the_homework_after_an_edit_gives_the_homework_numbers(at) -> None:
+    edit(at, f"x_{keys(at)[0]}", 0, "x1", "0.25")
+    at.button[[b.label for b in at.button].index("Back to the homework problem")].click().run()
+    # The same starting tables as before the edit, yet no grid keeps the edit typed into it.
+    assert at.session_state["last_good"][0].problem.x.tolist() == [0.5, 0.1, 0.3]
+    assert at.session_state["params"] == problems.homework()
