@@ -4,9 +4,12 @@ that carry forward, the score, and a drawing that gives nothing away."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from typeset import equations  # the page's formulas, one equation per line
+
+from core.backprop import checking
 
 PAGE = "pages/backprop.py"
 
@@ -95,4 +98,10 @@ def test_show_me_again_shows_every_number(at) -> None:
     at.radio(key="mode").set_value("show").run()
     assert "z^{(1)}_{1} = 0.09" in equations(at)
     assert drawn_values(at)["h1"] == "0.5225"
+    # SymPy's column arrives from the background (at once if an earlier test built it).
+    deadline = time.monotonic() + 120
+    while not checking.ready((3, 2, 2), "sigmoid", "half_squared_error"):
+        assert time.monotonic() < deadline, "SymPy's build did not finish in 2 minutes"
+        time.sleep(0.2)
+    at.run()
     assert any("agree within 1e-9" in e.label for e in at.expander)
