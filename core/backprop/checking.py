@@ -16,6 +16,8 @@ The same process prints ahead: each request also has it print the step formulas 
 layer, a hidden layer more or less — and of this shape with the other activations and losses,
 so that the student's next shape finds its formulas printed. That starts at once (the shapes
 are the latest asked for; older ones not yet begun are dropped) and goes before any gradient.
+A student stepping one box (3-2-2, then 3-3-2) likely goes on (3-4-2): while the shape on screen
+settles, that shape's gradient is built, so its checks are there when the student arrives.
 The process is started from a thread below the server's priority, so even its start-up (the
 imports of NumPy and SymPy, seconds of CPU) never competes with the page.
 """
@@ -43,6 +45,8 @@ NEW_LAYER_UNITS = 2  # what the page's box for a new hidden layer starts at
 _wanted: dict[Key, float] = {}  # asked for and not built yet: when first asked
 _failed: dict[Key, str] = {}  # could not be built: why
 _ahead: list[Key] = []  # to print ahead: the neighbours of the latest shape asked for
+_asked: list[Key] = []  # the latest shape asked for
+_guess: list[Key] = []  # the shape a student stepping one box reaches next, to build meanwhile
 _cond = threading.Condition()
 _worker: threading.Thread | None = None
 _pool: ProcessPoolExecutor | None = None
@@ -90,14 +94,37 @@ def print_ahead(keys: list[Key]) -> str:
     return str(shapecache.folder())
 
 
+def next_step(before: Key, now: Key) -> Key | None:
+    """The shape one more step along when `now` is `before` with one box stepped by one (same
+    activation and loss): a student stepping a number box. None otherwise, or past the limits."""
+    (old, *rest), (new, *same) = before, now
+    if rest != same or len(old) != len(new):
+        return None
+    moved = [at for at, (m, n) in enumerate(zip(old, new, strict=True)) if m != n]
+    if len(moved) != 1 or abs(new[moved[0]] - old[moved[0]]) != 1:
+        return None
+    at = moved[0]
+    try:
+        shape = problems.check_shape(new[:at] + (2 * new[at] - old[at],) + new[at + 1:])
+    except ValueError:
+        return None
+    return shape, *same
+
+
 def request(shape, activation: str, loss: str) -> None:
     """Build SymPy's gradient of this (shape, activation, loss) in the background, if needed;
-    and print the formulas of the shapes near it ahead (`nearby`)."""
+    print the formulas of the shapes near it ahead (`nearby`); and when the student is stepping
+    one box (`next_step`), build the gradient of the shape one more step along while this one
+    settles."""
     global _worker
     key = _key(shape, activation, loss)
     gradient = not ready(*key) and oracle.sympy_feasible(key[0], loss)
     with _cond:
         _ahead[:] = nearby(*key)
+        if _asked and _asked[0] != key:
+            guess = next_step(_asked[0], key)
+            _guess[:] = [guess] if guess and oracle.sympy_feasible(guess[0], loss) else []
+        _asked[:] = [key]
         if gradient:
             _wanted.setdefault(key, time.monotonic())
         if _worker is None or not _worker.is_alive():
@@ -148,21 +175,25 @@ def _build(key: Key) -> None:
 
 
 def _next_job() -> tuple[str, object]:
-    """("ahead", keys) at once, else ("gradient", key): the newest request's, once settled."""
+    """("ahead", keys) at once; else ("gradient", key): the newest request's once settled, or
+    meanwhile the guessed next step's."""
     with _cond:
         while True:
             if _ahead:
                 keys = list(_ahead)
                 _ahead.clear()
                 return "ahead", keys
-            if not _wanted:
-                _cond.wait()
-                continue
-            key = max(_wanted, key=_wanted.__getitem__)
-            age = time.monotonic() - _wanted[key]
-            if age >= SETTLE_S:
-                return "gradient", key
-            _cond.wait(SETTLE_S - age)  # a newer shape may come meanwhile
+            wait = None
+            if _wanted:
+                key = max(_wanted, key=_wanted.__getitem__)
+                age = time.monotonic() - _wanted[key]
+                if age >= SETTLE_S:
+                    return "gradient", key
+                wait = SETTLE_S - age
+            if _guess and not ready(*_guess[0]):
+                return "gradient", _guess.pop()
+            _guess.clear()
+            _cond.wait(wait)  # a newer shape may come meanwhile
 
 
 def _work() -> None:

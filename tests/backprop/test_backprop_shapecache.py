@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from core.backprop import checking, formulas, mark_all, shapecache, trace_step
+from core.backprop import checking, formulas, mark_all, oracle, shapecache, trace_step
 from core.backprop.chainrule import w11_structure
 
 KEY = ((3, 3, 2), "tanh", "mean_squared_error")
@@ -186,3 +186,29 @@ def test_a_process_started_from_the_lowered_thread_is_below_the_server_from_its_
     thread.join(timeout=60)
     assert seen["child"] == checking.NICE  # setpriority sets the niceness, not a step down
     assert os.getpriority(os.PRIO_PROCESS, 0) == before
+
+
+def test_a_student_stepping_one_box_is_guessed_to_go_on() -> None:
+    s, t = "sigmoid", "half_squared_error"
+    assert checking.next_step(((3, 2, 2), s, t), ((3, 3, 2), s, t)) == ((3, 4, 2), s, t)
+    assert checking.next_step(((3, 3, 2), s, t), ((3, 2, 2), s, t)) == ((3, 1, 2), s, t)
+    assert checking.next_step(((2, 2, 2), s, t), ((3, 2, 2), s, t)) == ((4, 2, 2), s, t)
+    assert checking.next_step(((3, 2, 2), s, t), ((4, 3, 2), s, t)) is None  # two boxes
+    assert checking.next_step(((3, 2, 2), s, t), ((3, 4, 2), s, t)) is None  # typed, not stepped
+    assert checking.next_step(((3, 2, 2), s, t), ((3, 3, 2), "tanh", t)) is None
+    assert checking.next_step(((3, 2, 2), s, t), ((3, 2, 2, 2), s, t)) is None
+    assert checking.next_step(((3, 5, 2), s, t), ((3, 6, 2), s, t)) is None  # 7 units: no
+    assert checking.next_step(((3, 2, 2), s, t), ((3, 1, 2), s, t)) is None  # 0 units: no
+
+
+def test_the_next_step_of_a_stepping_student_is_built_before_they_ask() -> None:
+    asked = [((2, 1, 2), "relu", "cross_entropy"), ((2, 2, 2), "relu", "cross_entropy")]
+    guess = ((2, 3, 2), "relu", "cross_entropy")
+    assert not oracle.sympy_ready(*guess)
+    for key in asked:
+        checking.request(*key)
+    deadline = time.monotonic() + 180
+    while not oracle.sympy_ready(*guess):
+        assert time.monotonic() < deadline, "the guessed next shape was not built"
+        time.sleep(0.1)
+    assert checking.failure(*guess) is None
