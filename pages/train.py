@@ -245,6 +245,9 @@ def start(configs: list[tuple[str, dict]], name: str, legend: str = "run") -> No
 
 
 def start_from_form() -> None:
+    for name in BOXES & {key[2:] for key in ss if key.startswith("f_")}:
+        if ss[f"f_{name}"] is not None:  # a box typed into and not yet entered, then Train
+            form()[name] = ss[f"f_{name}"]
     ss["train_focus"], ss["train_table_first"] = (), False
     ss.pop("preset_note", None)
     settings, errors = form_settings(form())

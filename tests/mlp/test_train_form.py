@@ -50,6 +50,19 @@ def test_leaving_the_page_and_coming_back_keeps_what_was_typed(open_page, run_st
     assert not at.error and not at.button(key="train").disabled
 
 
+def test_train_uses_a_value_typed_but_not_yet_entered(open_page, run_store) -> None:
+    """A student types 3 into Epochs and clicks Train before the box was entered (one run: the
+    click and the new value arrive together, and the click's callback runs first): the run
+    trains 3 epochs, what the box shows, not the 20 the form held."""
+    at = open_page("pages/train.py", timeout=TIMEOUT)
+    at.text_input(key="f_epochs").set_value("3")
+    at.button(key="train").click().run()
+    job = at.session_state["train_job"]
+    assert [r.config.epochs for r in job.runs] == [3]
+    job.stop()
+    job.join(timeout=30)
+
+
 def test_a_preset_shows_its_settings_in_every_box(open_page, run_store) -> None:
     at = open_page("pages/train.py", timeout=TIMEOUT)
     at.text_input(key="f_epochs").set_value("3").run()
