@@ -295,8 +295,11 @@ def test_time_left_follows_the_training_rate_not_the_set_up(run_store: RunStore)
     frac, left = job.progress()
     assert frac == pytest.approx(0.3)
     assert left == pytest.approx(7.0, rel=0.01)
-    live.last_at = now - 0.5  # half a second since the last record: half a second less
-    assert job.progress()[1] == pytest.approx(6.5, rel=0.02)
+    live.last_at = now - 0.05  # half an epoch since the last record: 0.05 s less
+    assert job.progress()[1] == pytest.approx(6.95, rel=0.01)
+    # Five epochs' time since the last: that epoch is overdue, and the 69 after it take 6.9 s.
+    live.last_at = now - 0.5
+    assert job.progress()[1] == pytest.approx(6.9, rel=0.005)
     live.records[:] = live.records[:1]
     assert job.progress()[1] is None  # one record is no rate yet
 
