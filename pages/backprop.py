@@ -6,6 +6,10 @@ pass, loss, deltas, gradients and updates → your own numbers marked, slips car
 update of w11 in full → paste or download the problem, share its link, hand out worksheets.
 All numbers come from core.backprop; the page state lives in the URL (core.backprop.linkstate)
 and typed answers in SQLite (core.backprop.workstore), so a reload loses nothing.
+Drawn with few elements: Streamlit's frontend redraws the whole app on every run (and again
+when a Next changes the URL), so a heading sits in the Markdown it heads, a row of widgets is one
+horizontal container, a derivation line is one element, and a data grid keeps its key while its
+table is unchanged.
 
 (About 1,000 lines on purpose: one lesson with two modes and two views, every section a named
 function called in order at the bottom; all computing is in core.backprop.)
