@@ -68,6 +68,10 @@ def test_softmax_page_proofs_chart_and_slider(page, app_url, wait_app, screensho
 
     # Type a shift between the slider's steps: s + c = [87.25, 88.25, 89.25], and only the
     # third passes float32's 88.72.
+    # Focus leaves the slider first: its thumb commits the value it shows when it loses focus,
+    # and on a busy machine that commit could land after the typed shift and undo it.
+    typed.click()
+    wait_app(page, timeout=60_000)
     typed.fill("86.25")
     typed.press("Enter")
     expect(page.get_by_text("overflowed to inf for k = 3 (scores past 88.72)")).to_be_visible(
