@@ -190,13 +190,16 @@ def box(label: str, name: str, help: str | None = None) -> None:
 def lone_box(label: str, name: str, help: str | None) -> None:
     """One box run as its own fragment: typing in it re-runs this box alone and writes the link.
     The form re-runs (the whole page: no fragment can re-run the one around it) only when the
-    form's problems changed, as Train is disabled on them and they are listed beside the form."""
+    form's problems changed, as Train is disabled on them and they are listed beside the form.
+    The link is written before the box is drawn: the whole-page redraw a new link costs in the
+    browser then overlaps the rest of this run."""
+    if not ss.get("train_form_running"):  # else the form's own run checks the form after us
+        typed = ss.get(f"f_{name}")
+        form()[name] = "" if typed is None else typed
+        if read_form()[1] != ss.get("train_form_problems"):
+            st.rerun(scope="app")
+        keep_in_link()
     text_box(label, name, help)
-    if ss.get("train_form_running"):
-        return  # called by the form's own run, which checks the form after its boxes
-    if read_form()[1] != ss.get("train_form_problems"):
-        st.rerun(scope="app")
-    keep_in_link()
 
 
 def text_box(label: str, name: str, help: str | None = None) -> None:
