@@ -317,6 +317,17 @@ def go_to(step: int) -> None:
     ss.step = max(0, min(step, ss.n_steps - 1))
 
 
+def jumped() -> None:
+    """The step picked in Go to step. Its labels carry the steps' marks, and the browser sends
+    the label it drew: one drawn before a mark changed matches no option, and Streamlit passes
+    that text on as it is. Its number still says which step was meant."""
+    picked = ss.jump
+    if isinstance(picked, str):
+        number = picked.split(".", 1)[0].strip()
+        picked = int(number) - 1 if number.isdigit() else ss.step
+    go_to(picked)
+
+
 def status(i: int, steps, marking) -> str:
     verdict = marking.marks[i].verdict
     if verdict in ("right", "follows", "wrong", "unreadable"):
@@ -582,7 +593,7 @@ def navigation(steps, marking) -> bool:
               + (f" — {STATUS[status(i, steps, marking)]}" if ss.mode == "try" else "")
               for i, s in enumerate(steps)]
     nav.selectbox("Go to step", range(len(steps)), key="jump", label_visibility="collapsed",
-                     format_func=labels.__getitem__, on_change=lambda: go_to(ss.jump))
+                     format_func=labels.__getitem__, on_change=jumped)
     return show_all
 
 
