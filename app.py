@@ -10,7 +10,7 @@ import streamlit as st
 from core.softmax import check_ahead
 from pages import ROUTED
 
-st.set_page_config(page_title="handprop", page_icon="🧮", layout="wide")
+st.set_page_config(page_title="handprop", page_icon=":material/calculate:", layout="wide")
 
 PAGES = [
     st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),

@@ -1,5 +1,5 @@
 """The lesson pages. `app.py` runs them through `st.navigation`; each starts with `through_app`.
-`derivation_lines` shows a derivation checked by `core.derivations` the same way on every page.
+`lazy_formulas` keeps typeset math the browser has not scrolled to from being laid out.
 
 Why the guard: a Streamlit server starts in its old `pages/`-folder mode and leaves it only when a
 script calls `st.navigation`. On a freshly started server a deep link such as /train therefore
@@ -14,12 +14,8 @@ from __future__ import annotations
 
 import runpy
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import streamlit as st
-
-if TYPE_CHECKING:
-    from core.derivations import Derivation, DerivationResult
 
 ROUTED = "_handprop_routed"  # set by app.py on every run
 APP = Path(__file__).resolve().parent.parent / "app.py"
@@ -33,12 +29,11 @@ def through_app(page: str) -> None:
         st.stop()  # the page ran inside app.py just now
 
 
-def derivation_lines(d: Derivation, result: DerivationResult | None, pending: str) -> None:
-    """Every line of `d` beside its number, rule and SymPy's verdicts (badges and what the line
-    was checked against), or the badge `pending` while `result` is not known yet."""
-    for n, step in enumerate(d.steps, start=1):
-        math, why = st.columns([3, 2], vertical_alignment="center")
-        math.latex(step.latex)
-        r = result.lines[n - 1] if result else None
-        verdict = f"{r.badges} :gray[vs {r.against_words}]" if r else pending
-        why.markdown(f"**{n}.** {step.rule}  \n{verdict}")
+def lazy_formulas(height_px: int) -> str:
+    """A style-only `st.html` (Streamlit puts it in the page's head, not its flow): display math
+    not yet scrolled to skips style, layout and paint until it is (most of a page's browser time
+    is typeset math, about 75 DOM nodes per formula); `auto` keeps a block's size once drawn, and
+    `height_px` is the guess for one not drawn yet."""
+    return ("<style>[data-testid='stMainBlockContainer'] "
+            "[data-testid='stElementContainer']:has(.katex-display)"
+            f"{{content-visibility:auto;contain-intrinsic-size:auto {height_px}px}}</style>")

@@ -55,7 +55,7 @@ from core.backprop.workstore import (
 )
 from core.export import to_markdown, to_tex
 from core.numbers import NumberError, code, parse_number, tex_number
-from pages import through_app
+from pages import lazy_formulas, through_app
 
 NOTE = "Default weights are illustrative: the homework's Figure 1 is lost."
 HOMEWORK_SETTINGS = {"activation": "sigmoid", "loss": "half_squared_error", "lr": 0.1}
@@ -65,12 +65,8 @@ STATUS = {"right": "✓ right", "follows": "→ follows from your numbers", "wro
           "unreadable": "? not a number", "revealed": "◌ revealed", "not yet": "· not yet"}
 # A caption's look inside a Markdown element that holds more (one element instead of two).
 SMALL = '<p style="font-size:0.875rem;opacity:0.6;margin:0 0 0.5rem">'
-# Formulas the browser has not scrolled to skip style, layout and paint until they are (Show all
-# is 41 steps of three typeset lines each, most of them below the window); `auto` keeps a
-# block's size once drawn. As on the Softmax page.
-LAZY_DRAWING = ("<style>[data-testid='stMainBlockContainer'] "
-                "[data-testid='stElementContainer']:has(.katex-display)"
-                "{content-visibility:auto;contain-intrinsic-size:auto 300px}</style>")
+# Show all is 41 steps of three typeset lines each, most of them below the window.
+LAZY_DRAWING = lazy_formulas(300)
 ss = st.session_state
 
 

@@ -45,7 +45,7 @@ from core.softmax.numerics import (
     softmax_naive,
     three_ways,
 )
-from pages import through_app
+from pages import lazy_formulas, through_app
 
 through_app("pages/softmax.py")
 ss = st.session_state
@@ -59,11 +59,8 @@ CHECKING = ":gray-badge[⏳ SymPy is checking this line…]"
 CHECKING_CAPTION = ("⏳ SymPy is checking the proofs in the background (once per server); the "
                     "verdicts fill in by themselves.")
 DIFFERENTIATING = "⏳ SymPy is differentiating the definition (once per server)…"
-# Off-screen proofs skip style, layout and paint until scrolled to: most of a visit's browser time
-# is their typeset math (about 75 nodes per formula). `auto` keeps the size once drawn.
-LAZY_DRAWING = ("<style>[data-testid='stMainBlockContainer'] "
-                "[data-testid='stElementContainer']:has(.katex-display)"
-                "{content-visibility:auto;contain-intrinsic-size:auto 900px}</style>")
+# Off-screen proofs are not laid out until scrolled to (a proof is about 900 px tall).
+LAZY_DRAWING = lazy_formulas(900)
 NAIVE, SHIFTED, LSE = ("naive: exp(s) / Σ exp(s)", "max-shifted: exp(s − m) / Σ exp(s − m)",
                        "log-sum-exp: exp(s − logsumexp(s))")
 
