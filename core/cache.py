@@ -1,14 +1,16 @@
 """Where handprop keeps what it can always compute again (data sets as .npy, checked
 derivations, the Softmax page's digest): one rule for every package, and one way to write a JSON
-file there.
+file there and to fingerprint the code that made it.
 
     $HANDPROP_CACHE, else $XDG_CACHE_HOME/handprop, else ~/.cache/handprop
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -35,3 +37,18 @@ def write_json(path: Path, data: object) -> bool:
     except OSError:
         return False
     return True
+
+
+def digest_of(parts: list[str]) -> str:
+    """40 hex digits of SHA-256 over `parts` joined by NUL: the key a cached file is written
+    under, so any change in what made it gives a new key."""
+    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:40]
+
+
+def source_of(module_name: str) -> str:
+    """An imported module's source text, "" when it has no readable file."""
+    path = getattr(sys.modules.get(module_name), "__file__", None)
+    try:
+        return Path(path).read_text(encoding="utf-8") if path else ""
+    except OSError:
+        return ""

@@ -48,7 +48,6 @@ A two-line derivation, no softmax in it:
 from __future__ import annotations
 
 import abc
-import hashlib
 import json
 import re
 import sys
@@ -63,7 +62,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # imported where it is used: a page reading remembered results needs no SymPy
     import sympy as sp
 
-from core.cache import cache_root, write_json
+from core.cache import cache_root, digest_of, source_of, write_json
 from core.export import Line, Section
 
 __all__ = ["Build", "Step", "Derivation", "Check", "Way", "Simplify", "LineResult",
@@ -335,15 +334,6 @@ def _code_id(fn: Any, seen: set[int]) -> str:
     return f"{fn.__module__}.{fn.__qualname__}:{text(code)}:{cells}"
 
 
-def _source(module_name: str) -> str:
-    module = sys.modules.get(module_name)
-    path = getattr(module, "__file__", None)
-    try:
-        return Path(path).read_text(encoding="utf-8") if path else ""
-    except OSError:
-        return ""
-
-
 def fingerprint(d: Derivation, ways: Sequence[Way], *extra: object) -> str:
     """Hex digest of everything that decides `d`'s checks: its text, its builders' code, the
     source of their modules, of the ways' classes and of this module, SymPy's and Python's
@@ -360,8 +350,8 @@ def fingerprint(d: Derivation, ways: Sequence[Way], *extra: object) -> str:
              d.statement, d.intro, d.free, d.hypothesis,
              *(f"{s.latex}|{s.rule}|{s.cases}|{s.against}|{s.hypothesis}" for s in d.steps),
              *(_code_id(b, seen) for b in builders), *(w.fingerprint() for w in ways),
-             *map(repr, extra), *(_source(m) for m in sorted(modules))]
-    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:40]
+             *map(repr, extra), *(source_of(m) for m in sorted(modules))]
+    return digest_of(parts)
 
 
 def _line_to_json(r: LineResult) -> dict:

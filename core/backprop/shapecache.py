@@ -16,7 +16,6 @@ so a reader in another process sees the old file or the whole new one.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 import threading
@@ -26,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from core.cache import cache_root, write_json
+from core.cache import cache_root, digest_of, source_of, write_json
 
 FORMAT = 1
 MEMO_SIZE = 64  # results kept in the process, oldest first out
@@ -50,15 +49,10 @@ def fingerprint() -> str:
     """Hex digest of the printing code and SymPy's and Python's versions (read once)."""
     import sympy as sp
 
-    parts = [f"format {FORMAT}", sp.__version__, f"{sys.version_info[:2]}"]
     for name in PRINTERS:
         __import__(name)
-        path = getattr(sys.modules[name], "__file__", None)
-        try:
-            parts.append(Path(path).read_text(encoding="utf-8") if path else name)
-        except OSError:
-            parts.append(name)
-    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:40]
+    return digest_of([f"format {FORMAT}", sp.__version__, f"{sys.version_info[:2]}",
+                      *(source_of(name) for name in PRINTERS)])
 
 
 def path_of(kind: str, key: Key, where: Path | None | str = "default") -> Path | None:

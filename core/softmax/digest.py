@@ -16,7 +16,6 @@ is written again. JSON only, every field type-checked on reading: a damaged file
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import importlib.util
 import json
@@ -27,7 +26,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from core.cache import write_json
+from core.cache import digest_of, write_json
 from core.derivations import cache_dir
 
 __all__ = ["ShownLine", "ShownProof", "ShownMistake", "Shown", "source_key", "load", "write",
@@ -112,7 +111,7 @@ def source_key() -> str:
     runs one version of the code)."""
     parts = [f"format {FORMAT}", importlib.metadata.version("sympy"), sys.version,
              *(_module_source(name) for name in SOURCES)]
-    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:40]
+    return digest_of(parts)
 
 
 def _path(folder: Path | None = None) -> Path:
