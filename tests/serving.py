@@ -82,3 +82,37 @@ def serve(data_dir: Path, script: Path | str = "app.py", env: dict[str, str] | N
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def websocket_frames(page) -> list[bytes]:
+    """A list that fills with every binary frame the Streamlit server sends this Playwright page
+    from now on (its ForwardMsgs)."""
+    frames: list[bytes] = []
+
+    def listen(ws) -> None:
+        if "_stcore/stream" in ws.url:
+            ws.on("framereceived",
+                  lambda p: frames.append(bytes(p)) if isinstance(p, bytes | bytearray) else None)
+
+    page.on("websocket", listen)
+    return frames
+
+
+def whole_page_runs(frames: list[bytes]) -> int:
+    """Script runs of the whole page among these websocket frames (a fragment's run names its
+    fragment: in the message's metadata in newer releases, in `new_session` at our floor,
+    Streamlit 1.60)."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    runs = 0
+    for payload in frames:
+        msg = ForwardMsg()
+        msg.ParseFromString(payload)
+        if msg.WhichOneof("type") != "new_session":
+            continue
+        if "run" in msg.metadata.DESCRIPTOR.fields_by_name:
+            fragments = msg.metadata.run.fragment_ids
+        else:
+            fragments = msg.new_session.fragment_ids_this_run
+        runs += not fragments
+    return runs

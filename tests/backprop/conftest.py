@@ -22,6 +22,17 @@ def _random_problem(rng: np.random.Generator, shape, loss: str):
 
 
 @pytest.fixture
+def at(open_page):
+    """The Backprop page in Show me. SymPy's gradient of the homework's shape is built in the
+    background on a page's first visit; here it is built first, so the page shows what a student
+    sees once it is done. (Modules that need another mode or view define their own `at`.)"""
+    from core.backprop import oracle
+
+    oracle.sympy_gradient_fn((3, 2, 2), "sigmoid", "half_squared_error")
+    return open_page("pages/backprop.py")
+
+
+@pytest.fixture
 def latex():
     """`latex(at)`: the page's formulas as LaTeX strings."""
     return _latex_values

@@ -7,40 +7,16 @@ import re
 
 import pytest
 from playwright.sync_api import expect
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+from tests.serving import websocket_frames, whole_page_runs
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=30_000)  # two shared cores: a slow run is not a failing page
 
 
-def whole_page_runs(frames: list[bytes]) -> int:
-    """Script runs of the whole page among these websocket frames (a fragment's run names its
-    fragment: in the message's metadata in newer releases, in `new_session` at our floor,
-    Streamlit 1.60)."""
-    runs = 0
-    for payload in frames:
-        msg = ForwardMsg()
-        msg.ParseFromString(payload)
-        if msg.WhichOneof("type") != "new_session":
-            continue
-        if "run" in msg.metadata.DESCRIPTOR.fields_by_name:
-            fragments = msg.metadata.run.fragment_ids
-        else:
-            fragments = msg.new_session.fragment_ids_this_run
-        runs += not fragments
-    return runs
-
-
 def test_next_clicked_while_sympy_checks_arrive_is_never_lost(page, app_url, goto,
                                                               wait_app) -> None:
-    frames: list[bytes] = []
-
-    def listen(ws) -> None:
-        if "_stcore/stream" in ws.url:
-            ws.on("framereceived",
-                  lambda p: frames.append(bytes(p)) if isinstance(p, bytes | bytearray) else None)
-
-    page.on("websocket", listen)
+    frames = websocket_frames(page)
     goto(page, app_url + "/backprop", "Backprop by hand")
     # A shape no other test builds, whose gradient takes SymPy seconds (5-5-3, about 2 s on one
     # core, after a second's wait and the start of its process): the checks are still to come.

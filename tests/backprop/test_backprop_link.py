@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from grid import edit
 
 from core.backprop import problems
 from core.backprop.problemfile import EXAMPLE
@@ -15,12 +16,6 @@ PAGE = "pages/backprop.py"
 
 def box(app, step: str):
     return app.text_input(key=f"ans::{app.session_state['version']}::{step}")
-
-
-def edit(app, key: str, row: int, column: str, value) -> None:
-    app.session_state[key] = {"edited_rows": {row: {column: value}}, "added_rows": [],
-                              "deleted_rows": []}
-    app.run()
 
 
 def link_of(app, work: bool = False) -> dict[str, str]:

@@ -3,25 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from grid import edit
 from typeset import equations  # the page's formulas, one equation per line
 
-from core.backprop import oracle, problems
-
-PAGE = "pages/backprop.py"
-
-
-@pytest.fixture
-def at(open_page):
-    # SymPy's gradient of the homework's shape is built in the background on a page's first
-    # visit; here it is built first, so the page shows what a student sees once it is done.
-    oracle.sympy_gradient_fn((3, 2, 2), "sigmoid", "half_squared_error")
-    return open_page(PAGE)
-
-
-def edit(app, key: str, row: int, column: str, value) -> None:
-    app.session_state[key] = {"edited_rows": {row: {column: value}}, "added_rows": [],
-                              "deleted_rows": []}
-    app.run()
+from core.backprop import problems
 
 
 def test_default_page_shows_homework_illustrative_weights_and_first_step(at) -> None:

@@ -3,24 +3,10 @@ still starts every grid afresh: no edit of the old problem reaches the new one."
 
 from __future__ import annotations
 
-import pytest
+from grid import edit
 from typeset import equations  # the page's formulas, one equation per line
 
-from core.backprop import oracle, problems
-
-PAGE = "pages/backprop.py"
-
-
-@pytest.fixture
-def at(open_page):
-    oracle.sympy_gradient_fn((3, 2, 2), "sigmoid", "half_squared_error")
-    return open_page(PAGE)
-
-
-def edit(app, key: str, row: int, column: str, value) -> None:
-    app.session_state[key] = {"edited_rows": {row: {column: value}}, "added_rows": [],
-                              "deleted_rows": []}
-    app.run()
+from core.backprop import problems
 
 
 def keys(app) -> dict[int, int]:

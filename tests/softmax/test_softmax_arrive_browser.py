@@ -10,22 +10,14 @@ import pytest
 from playwright.sync_api import expect
 
 from core.softmax.proofs import PROOFS
-from tests.backprop.test_backprop_checks_arrive_browser import whole_page_runs
-from tests.serving import serve
+from tests.serving import serve, websocket_frames, whole_page_runs
 
 pytestmark = pytest.mark.browser
 LINES = sum(len(p.steps) + 1 for p in PROOFS.values())
 
 
 def test_sympy_arrives_without_a_whole_page_run(page, tmp_path, wait_app) -> None:
-    frames: list[bytes] = []
-
-    def listen(ws) -> None:
-        if "_stcore/stream" in ws.url:
-            ws.on("framereceived",
-                  lambda p: frames.append(bytes(p)) if isinstance(p, bytes | bytearray) else None)
-
-    page.on("websocket", listen)
+    frames = websocket_frames(page)
     # No digest and no remembered checks: SymPy checks every proof and mistake from scratch
     # (seconds of CPU), after it has built the live oracles.
     with serve(tmp_path, env={"HANDPROP_CACHE": str(tmp_path / "cache")}) as url:
