@@ -28,7 +28,7 @@ import numpy as np
 import streamlit as st
 
 from core.numbers import NumberError, parse_number
-from core.softmax import check_ahead, live_oracles
+from core.softmax import check_ahead, live_oracles, oracles_soon
 from core.softmax.digest import Shown, ShownProof, from_results, load
 from core.softmax.figures import bar_chart, heat_map
 from core.softmax.numerics import (
@@ -303,6 +303,7 @@ def download_row(shown: Shown) -> None:
 
 def until_checked() -> None:
     check_ahead()  # after the page is on its way: a no-op once started or done
+    oracles_soon()  # a reader of the proofs is idle time: the heat maps are ready when wanted
 
 
 # ---------------------------------------------------------------- helpers

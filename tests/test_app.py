@@ -38,7 +38,8 @@ def test_app_starts_checking_the_softmax_proofs_in_the_background(open_page,
     thread = core.softmax._ahead
     assert thread is not None and thread.name == "softmax-check-ahead" and thread.daemon
     assert core.softmax.check_ahead() is thread, "one thread per server, not one per run"
-    thread.join(timeout=300)
+    # With the proofs' digest on disk the thread waits for a page to want the live oracles.
+    assert core.softmax.checked_ahead(timeout=300)
 
 
 def test_page_fixture_fails_on_any_page_exception() -> None:

@@ -12,8 +12,11 @@
 page finds them done (app.py starts it after its first run), and builds the page's live SymPy
 oracles; `live_oracles()` hands them to the page once they exist, so that a fresh server's first
 visit never waits for SymPy's import. When the checked proofs are already on disk, the thread
-lets that first visit be served before it imports SymPy (up to AHEAD_DELAY_S, less if a page
-asks for the oracles): the import and lambdify are seconds of CPU and hold the interpreter's lock.
+imports SymPy only once the oracles are wanted: at once when a page turns one on, or
+AHEAD_DELAY_S after a Softmax visit (`oracles_soon`). The import and lambdify are a second of
+CPU holding the interpreter's lock, which on a timer from any page landed in the middle of a
+Backprop click or a Train run's live view (measured: 0.5-0.7 s of that thread inside a new
+network shape); on the Softmax page a student reading the proofs is idle time.
 """
 
 from __future__ import annotations
@@ -23,16 +26,19 @@ from types import ModuleType
 
 from core.softmax.numerics import log_softmax, softmax
 
-__all__ = ["check_ahead", "checked_ahead", "live_oracles", "log_softmax", "softmax"]
+__all__ = ["check_ahead", "checked_ahead", "live_oracles", "log_softmax", "oracles_soon",
+           "softmax"]
 
 _ahead: threading.Thread | None = None
 _ahead_lock = threading.Lock()
 _all_done = threading.Event()  # set when a thread has checked everything
 _oracles_built = threading.Event()  # set when the live oracles for K = 3 exist
 _oracles_wanted = threading.Event()  # set when a page has asked for them
-# Long enough for a first visit on a busy machine (3.9 s measured at load 0.4, 13 s at load 14, a
-# 3 s wait let SymPy's import take the interpreter's lock from the middle of it); a page that
-# wants the oracles ends the wait at once, and then polls for them without blocking a click.
+_soon: threading.Timer | None = None
+# After a Softmax visit, long enough for that visit to be drawn on a busy machine (3.9 s measured
+# at load 0.4, 13 s at load 14, a 3 s wait let SymPy's import take the interpreter's lock from the
+# middle of it); a page that wants the oracles ends the wait at once, and then polls for them
+# without blocking a click.
 AHEAD_DELAY_S = 15.0
 
 
@@ -42,8 +48,8 @@ def _check_everything() -> None:
 
     from core.softmax import digest
 
-    if digest.load() is not None:  # nothing a visit shows waits for SymPy: serve it first
-        _oracles_wanted.wait(timeout=AHEAD_DELAY_S)
+    if digest.load() is not None:  # nothing a visit shows waits for SymPy: not until wanted
+        _oracles_wanted.wait()
     from core.softmax.oracles import ce_grad_by_sympy, jacobian_by_sympy
 
     # First what the page shows live, for the default K = 3 (lambdify, 0.3 s), then the checks:
@@ -74,6 +80,19 @@ def live_oracles() -> ModuleType | None:
     from core.softmax import oracles
 
     return oracles
+
+
+def oracles_soon(delay_s: float | None = None) -> None:
+    """Ask for the live oracles `delay_s` from now (default AHEAD_DELAY_S), once per process:
+    the Softmax page calls it after each run, so that they exist by the time its reader turns a
+    heat map on, while no other page ever pays for SymPy."""
+    global _soon
+    with _ahead_lock:
+        if _soon is None and not _oracles_wanted.is_set():
+            _soon = threading.Timer(AHEAD_DELAY_S if delay_s is None else delay_s,
+                                    _oracles_wanted.set)
+            _soon.daemon = True
+            _soon.start()
 
 
 def check_ahead() -> threading.Thread:

@@ -114,19 +114,41 @@ def test_the_first_run_with_the_digest_on_disk_imports_neither_sympy_nor_pandas(
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stdout
 
 
-def test_with_the_digest_on_disk_sympy_waits_until_a_page_asks(monkeypatch) -> None:
-    """Nothing a first visit shows needs SymPy when the digest is on disk, so the background
-    thread lets that visit be served before importing it (AHEAD_DELAY_S), unless a page asks for
-    the live oracles (a heat map or the gradient turned on): that ends the wait at once."""
-    core.softmax.checked_ahead(timeout=300)  # SymPy imported, the K = 3 oracles cached
+@pytest.fixture
+def fresh_server(monkeypatch) -> None:
+    """core.softmax as on a freshly started server whose digest is on disk (SymPy is imported in
+    this test process already, and the K = 3 oracles cached: without a wait they would be built
+    within a fraction of a second)."""
+    core.softmax.checked_ahead(timeout=300)
     monkeypatch.setattr(digest, "load", lambda folder=None: object())  # "on disk"
-    monkeypatch.setattr(core.softmax, "AHEAD_DELAY_S", 300.0)
     for name in ("_all_done", "_oracles_built", "_oracles_wanted"):
         monkeypatch.setattr(core.softmax, name, threading.Event())
-    monkeypatch.setattr(core.softmax, "_ahead", None)  # as on a fresh server
+    monkeypatch.setattr(core.softmax, "_ahead", None)
+    monkeypatch.setattr(core.softmax, "_soon", None)
+
+
+def test_with_the_digest_on_disk_sympy_waits_until_a_page_asks(fresh_server) -> None:
+    """Nothing a first visit shows needs SymPy when the digest is on disk, so the background
+    thread does not import it (it would hold the interpreter's lock in the middle of a Backprop
+    click or a training run) until a page asks for the live oracles (a heat map or the gradient
+    turned on): that ends the wait at once."""
     thread = core.softmax.check_ahead()
     time.sleep(0.5)  # without the wait, the cached oracles would be built well within this
     assert thread.is_alive() and not core.softmax._oracles_built.is_set()
     assert core.softmax.live_oracles() is None  # a page asks
     thread.join(timeout=120)
     assert not thread.is_alive() and core.softmax.live_oracles() is not None
+
+
+def test_a_softmax_visit_asks_for_the_oracles_a_while_later(fresh_server, monkeypatch) -> None:
+    """`oracles_soon`, called by the Softmax page after each run, wants the oracles once, after
+    AHEAD_DELAY_S: by the time a reader of the proofs turns a heat map on they exist."""
+    monkeypatch.setattr(core.softmax, "AHEAD_DELAY_S", 0.5)
+    thread = core.softmax.check_ahead()
+    core.softmax.oracles_soon()
+    timer = core.softmax._soon
+    core.softmax.oracles_soon()  # a second run of the page: the same timer
+    assert core.softmax._soon is timer and not core.softmax._oracles_wanted.is_set()
+    assert thread.is_alive() and not core.softmax._oracles_built.is_set()
+    thread.join(timeout=120)
+    assert core.softmax._oracles_wanted.is_set() and core.softmax._oracles_built.is_set()
