@@ -1,7 +1,9 @@
 """How long a student waits, in headless Chromium, as ratios to a trivial Streamlit page.
 
 Run: `.venv/bin/python bench/interaction_latency.py [--repeats 7] [--fresh 3]
-[--only backprop,softmax,train,fresh]` (`--only` times just those pages' rows).
+[--only backprop,softmax,train,fresh,floors]` (`--only` times just those rows; "floors" opens
+the trivial page with one Vega chart, with 74 display formulas, and with both: what Streamlit's
+own frontend costs for what the Softmax page must draw, the floor under its ratio).
 Needs Playwright and the system Chromium (HANDPROP_CHROMIUM or /usr/bin/chromium).
 
 It starts `streamlit run app.py` and `streamlit run` of a one-button page, the same way (same
@@ -46,8 +48,24 @@ from tests.serving import (  # noqa: E402 - the tests' own way to start the app 
     serve,
 )
 
-TRIVIAL = '''import streamlit as st
+TRIVIAL = r'''import streamlit as st
 st.title("Trivial")
+# The floors (rows "floor: …", off unless the URL asks): what one chart like the Softmax page's
+# or its proofs' count of display formulas cost on a page with nothing else.
+if "formulas" in st.query_params:  # as there: 28 of 74 displayed, the rest inline in a rule
+    total = int(st.query_params.formulas)
+    shown = total * 28 // 74
+    lines = [rf"$$\frac{{\partial p_{{{n}}}}}{{\partial s_j}} = \frac{{\delta_{{{n}j}}\,"
+             rf"e^{{s_{{{n}}}}} S - e^{{s_{{{n}}}}} e^{{s_j}}}}{{S^2}}$$"
+             f"\n\n**{n}.** quotient rule, with $e^{{s_{{{n}}}}} > 0$"
+             + (" and $\\delta_{ij}$" if n < total - 2 * shown else "") for n in range(shown)]
+    st.markdown("\n\n".join(lines))
+if "chart" in st.query_params:
+    rows = [{"k": f"k = {k}", "p": p} for k, p in enumerate((0.09, 0.24, 0.67), start=1)]
+    st.vega_lite_chart({"height": 300, "layer": [{"data": {"values": rows}, "mark": "bar"}],
+                        "encoding": {"x": {"field": "k", "type": "nominal"},
+                                     "y": {"field": "p", "type": "quantitative"}}},
+                       width="stretch")
 st.session_state.n = st.session_state.get("n", 0) + int(st.button("Click", key="click"))
 st.write(f"clicks: {st.session_state.n}")
 '''
@@ -263,7 +281,10 @@ def found(locator):
     return locator
 
 
-GROUPS = ("backprop", "softmax", "train", "fresh")
+GROUPS = ("backprop", "softmax", "train", "fresh", "floors")
+# The Softmax page's proofs typeset 74 formulas (28 displayed), and it draws one chart.
+FLOORS = (("a Vega chart", "chart=1"), ("74 formulas", "formulas=74"),
+          ("both", "chart=1&formulas=74"))
 
 
 def run_app(browser, trivial: Trivial, url: str, repeats: int,
@@ -348,6 +369,22 @@ def train_rows(page: Page, trivial: Trivial, watch: Watcher, url: str,
     results.append(measured(
         "  … timed from the typing (information)", trivial, watch,
         [lambda v=v: (found(lr).fill(v), lr.press("Enter")) for v in then], 0.0))
+    return results
+
+
+def run_floors(browser, trivial: Trivial, repeats: int) -> list[Result]:
+    """The trivial page with what the Softmax page must draw on opening and nothing else: what
+    Streamlit's own frontend costs for it, the floor under that row's ratio."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.add_init_script(OBSERVER)
+    watch = Watcher(page)
+    results = []
+    for what, query in FLOORS:
+        url = f"{trivial.url}/?{query}"
+        watch.measure(lambda u=url: page.goto(u))  # warm: the chart's and KaTeX's code
+        results.append(measured(f"  floor: trivial + {what} (information)", trivial,
+                                watch, [lambda u=url: page.goto(u)] * repeats, 0.0, "open"))
+    page.close()
     return results
 
 
@@ -455,6 +492,8 @@ def main() -> None:
                 if "fresh" in only:
                     results.append(run_fresh(browser, trivial, data,
                                              max(1, min(args.fresh, 10)), None))
+                if "floors" in only:
+                    results += run_floors(browser, trivial, repeats)
                 if args.cold:
                     (data / "empty-cache").mkdir()
                     results.append(run_fresh(browser, trivial, data, 1, data / "empty-cache"))
