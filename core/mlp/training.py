@@ -224,6 +224,9 @@ class TrainingRun:
         self._rng = np.random.default_rng([c.seed, 1])  # shuffling, independent of the init
         self._batch = 0  # next minibatch index within the current epoch
         self._epoch = 0  # epochs started
+        # Whether epoch `_epoch` has begun (its shuffle drawn) and not ended: a stop before its
+        # first minibatch leaves `_batch` at 0, which alone would read as "start a new epoch".
+        self._in_epoch = False
         self._best_val = math.inf
         self._since_best = 0
         self._last_lr = c.lr
@@ -281,7 +284,8 @@ class TrainingRun:
             norm_d = float(np.linalg.norm(self.optimizer.delta[2 * i]))
             ratio.append(_json_float(norm_d / norm_w) if norm_w > 0 and self.step else None)
         self._snap = snap = m.snapshot(self._snap)
-        state = (self.step, self._epoch, self._batch, self.train_seconds, self._last_lr)
+        state = (self.step, self._epoch, self._batch, self.train_seconds, self._last_lr,
+                 self._in_epoch)
         self._pending = _Pending(
             lambda: self._measure(snap, state[0], state[4], ratio, start), state, self._beside)
         return True
@@ -299,7 +303,7 @@ class TrainingRun:
             return False
         self.records.append(record)
         yield record
-        at_epoch_end = pending.state[2] == 0  # patience counts epochs, not eval_every records
+        at_epoch_end = not pending.state[5]  # patience counts epochs, not eval_every records
         if at_epoch_end and self._early_stop(epoch=pending.state[1]):
             self._go_back(pending.state)
             return False
@@ -308,7 +312,8 @@ class TrainingRun:
     def _go_back(self, state: tuple) -> None:
         """End the run at a pending record's step: its position and parameters (the steps
         trained since are undone; the run cannot be resumed after what it decided)."""
-        self.step, self._epoch, self._batch, self.train_seconds, self._last_lr = state
+        (self.step, self._epoch, self._batch, self.train_seconds, self._last_lr,
+         self._in_epoch) = state
         assert self._snap is not None
         self._snap.snapshot(self.model)
 
@@ -344,10 +349,11 @@ class TrainingRun:
         every = c.eval_every
         if self._owed and not (yield from self._record(start)):
             return
-        while self._epoch < c.epochs or self._batch > 0:
-            if self._batch == 0:
+        while self._epoch < c.epochs or self._in_epoch:
+            if not self._in_epoch:
                 self._epoch += 1
                 self._perm = self._rng.permutation(n)
+                self._in_epoch = True
             perm = self._perm
             t0 = time.perf_counter()
             for b in range(self._batch, self.steps_per_epoch):
@@ -392,7 +398,7 @@ class TrainingRun:
                         return
                     t0 = time.perf_counter()
             self.train_seconds += time.perf_counter() - t0
-            self._batch = 0
+            self._batch, self._in_epoch = 0, False
             if not (yield from self._record(start)):
                 return
         if not (yield from self._deliver()):

@@ -67,6 +67,24 @@ def test_stopped_mid_epoch_and_resumed_gives_the_same_records():
         assert np.array_equal(a, b)
 
 
+@pytest.mark.parametrize("epoch", [2, 4])
+def test_stopped_before_the_first_step_of_an_epoch_and_resumed(epoch):
+    """A stop polled before an epoch's first minibatch (its number and shuffle already drawn)
+    resumes that epoch, not a second new one: once a race of CI, here on purpose. Epoch 4 is
+    the last: it must still be trained."""
+    config = TrainConfig(dataset="digits", hidden=(8,), epochs=4, eval_every=9)
+    whole = TrainingRun(config)
+    expected = _strip(list(whole.run()))
+    run = TrainingRun(config)
+    first_step = (epoch - 1) * run.steps_per_epoch  # polls come one before every minibatch
+    polls = iter(range(10_000))
+    got = list(run.run(should_stop=lambda: next(polls) == first_step))
+    assert run.status == "stopped" and run.step == first_step
+    got += list(run.run())
+    assert run.status == "finished" and run.step == whole.step
+    assert _strip(got) == expected
+
+
 @pytest.mark.parametrize("read", [1, 4, 5, 9])
 def test_a_consumer_that_stops_reading_can_resume(read):
     """Closing the generator at any yield (mid-epoch, or while the next record is due) and
