@@ -394,24 +394,22 @@ def warm(layers: int = 2) -> None:
                 "test_acc": 0.3 * epoch, "l2_loss": 0.0, "mean_abs_w": per_layer,
                 "mean_abs_w_rel": [1.0 + x for x in per_layer], "update_ratio": per_layer,
                 "elapsed": epoch}
-    for n in (1, 2, 3):  # the first redraws see one, two, three records
-        runs = {"run": [record(float(e)) for e in range(1, n + 1)]}
-        for name in chart_order():
-            CHARTS[name](runs).spec()
+    runs = {"run": [record(float(e)) for e in (1, 2, 3)]}
+    for name in chart_order():
+        CHARTS[name](runs).spec()
 
 
 _warming: threading.Thread | None = None
 _warming_lock = threading.Lock()
 
 
-def warm_soon(layers: int = 2) -> threading.Thread:
-    """`warm(layers)` in a daemon thread, once per process (the Train page starts it after its
-    run: a student reading the form is idle time); returns that thread."""
+def warm_soon() -> threading.Thread:
+    """`warm()` in a daemon thread, once per process (the Train page starts it after its run: a
+    student reading the form is idle time); returns that thread."""
     global _warming
     with _warming_lock:
         if _warming is None:
-            _warming = threading.Thread(target=warm, args=(layers,), name="charts-warm",
-                                        daemon=True)
+            _warming = threading.Thread(target=warm, name="charts-warm", daemon=True)
             _warming.start()
         return _warming
 

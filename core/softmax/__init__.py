@@ -82,15 +82,14 @@ def live_oracles() -> ModuleType | None:
     return oracles
 
 
-def oracles_soon(delay_s: float | None = None) -> None:
-    """Ask for the live oracles `delay_s` from now (default AHEAD_DELAY_S), once per process:
-    the Softmax page calls it after each run, so that they exist by the time its reader turns a
-    heat map on, while no other page ever pays for SymPy."""
+def oracles_soon() -> None:
+    """Ask for the live oracles AHEAD_DELAY_S from now, once per process: the Softmax page calls
+    it after each run, so that they exist by the time its reader turns a heat map on, while no
+    other page ever pays for SymPy."""
     global _soon
     with _ahead_lock:
         if _soon is None and not _oracles_wanted.is_set():
-            _soon = threading.Timer(AHEAD_DELAY_S if delay_s is None else delay_s,
-                                    _oracles_wanted.set)
+            _soon = threading.Timer(AHEAD_DELAY_S, _oracles_wanted.set)
             _soon.daemon = True
             _soon.start()
 
