@@ -2,8 +2,9 @@
 
 Run: `.venv/bin/python bench/interaction_latency.py [--repeats 7] [--fresh 3]
 [--only backprop,softmax,train,fresh,floors]` (`--only` times just those rows; "floors" opens
-the trivial page with one Vega chart, with 74 display formulas, and with both: what Streamlit's
-own frontend costs for what the Softmax page must draw, the floor under its ratio).
+the trivial page with one Vega chart, with 74 formulas as in the Softmax proofs, and with both:
+what Streamlit's own frontend costs for what the Softmax page must draw, the floor under its
+ratio).
 Needs Playwright and the system Chromium (HANDPROP_CHROMIUM or /usr/bin/chromium).
 
 It starts `streamlit run app.py` and `streamlit run` of a one-button page, the same way (same
@@ -51,7 +52,7 @@ from tests.serving import (  # noqa: E402 - the tests' own way to start the app 
 TRIVIAL = r'''import streamlit as st
 st.title("Trivial")
 # The floors (rows "floor: …", off unless the URL asks): what one chart like the Softmax page's
-# or its proofs' count of display formulas cost on a page with nothing else.
+# or its proofs' count of formulas cost on a page with nothing else.
 if "formulas" in st.query_params:  # as there: 28 of 74 displayed, the rest inline in a rule
     total = int(st.query_params.formulas)
     shown = total * 28 // 74
@@ -196,6 +197,13 @@ class Watcher:
             profile={k: (after.get(k, 0) - before.get(k, 0)) * 1000 for k in PROFILE})
 
 
+def watched_page(browser) -> tuple[Page, Watcher]:
+    """A new tab of the bench's size that counts what each interaction adds, and its Watcher."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.add_init_script(OBSERVER)
+    return page, Watcher(page)
+
+
 @dataclass
 class Result:
     name: str
@@ -222,9 +230,7 @@ class Trivial:
 
     def __init__(self, browser, url: str) -> None:
         self.url = url
-        self.page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        self.page.add_init_script(OBSERVER)
-        self.watch = Watcher(self.page)
+        self.page, self.watch = watched_page(browser)
         self.watch.measure(lambda: self.page.goto(url))  # warm the browser's cache
         self.opens: list[Sample] = []
         self.clicks: list[Sample] = []
@@ -289,9 +295,7 @@ FLOORS = (("a Vega chart", "chart=1"), ("74 formulas", "formulas=74"),
 
 def run_app(browser, trivial: Trivial, url: str, repeats: int,
             only: frozenset[str] = frozenset(GROUPS)) -> list[Result]:
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.add_init_script(OBSERVER)
-    watch = Watcher(page)
+    page, watch = watched_page(browser)
     results = []
     for path, title in (("backprop", "Backprop"), ("softmax", "Softmax"), ("train", "Train")):
         if path not in only:
@@ -375,9 +379,7 @@ def train_rows(page: Page, trivial: Trivial, watch: Watcher, url: str,
 def run_floors(browser, trivial: Trivial, repeats: int) -> list[Result]:
     """The trivial page with what the Softmax page must draw on opening and nothing else: what
     Streamlit's own frontend costs for it, the floor under that row's ratio."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.add_init_script(OBSERVER)
-    watch = Watcher(page)
+    page, watch = watched_page(browser)
     results = []
     for what, query in FLOORS:
         url = f"{trivial.url}/?{query}"
